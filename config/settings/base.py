@@ -1,0 +1,319 @@
+"""Settings shared by every environment.
+
+Everything configurable comes from the environment (see README, "Configuration");
+local.py, production.py and test.py only change defaults and hardening.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from config.env import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "accounts",
+    "wallets",
+]
+
+MIDDLEWARE = [
+    # Outermost, so they see every response, redirects and early refusals included.
+    "config.observability.RequestLogMiddleware",
+    "config.metrics.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    # After CORS: a cross-origin client can still read the 413.
+    "config.security.RequestBodyLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.HeadlessClientMiddleware",
+    "config.middleware.AdminMessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+# Persistent connections: opening one per request cost 11-14 ms here.
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/signet")
+}
+if env("DATABASE_PASSWORD", default=""):
+    # The password may live apart from the URL, as a Docker secret file.
+    DATABASES["default"]["PASSWORD"] = env("DATABASE_PASSWORD")
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, rate limits, wallet challenges, session reads -----------
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Every key Signet writes to Redis starts with this, so several deployments
+# (or test runs) can share one Redis.
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="signet")
+_redis_options = {
+    "CLIENT_CLASS": "django_redis.client.DefaultClient",
+    "SOCKET_CONNECT_TIMEOUT": 1,
+    "SOCKET_TIMEOUT": 1,
+    # redis-py's default policy retries a refused connection for ~4.5 s; during
+    # an outage that would stall every request. One quick retry, then fail.
+    "CONNECTION_POOL_KWARGS": {"retry": Retry(ExponentialBackoff(cap=0.05, base=0.01), 1)},
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        "OPTIONS": _redis_options,
+    },
+    # Session reads: the database is the truth, Redis a read cache. A Redis
+    # outage must not log anybody out, so errors here fall back to the database.
+    "sessions": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        "OPTIONS": {**_redis_options, "IGNORE_EXCEPTIONS": True},
+    },
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# --- Sessions ---------------------------------------------------------------
+SESSION_ENGINE = "accounts.sessions"
+SESSION_CACHE_ALIAS = "sessions"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Authentication ---------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+# ModelBackend with get_user() served from Redis (accounts.usercache).
+AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+# Argon2id first. Parameters chosen by benchmark (README, "Passwords"): at
+# OWASP's minimum memory (19 MiB) with t=2, p=1. Older hashes upgrade on login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.SignetArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("ACCOUNT_PASSWORD_MIN_LENGTH", default=8)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Accounts (allauth-compatible names) -----------------------------------
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+if ACCOUNT_EMAIL_VERIFICATION not in ("none", "optional", "mandatory"):
+    raise ImproperlyConfigured(
+        "ACCOUNT_EMAIL_VERIFICATION must be one of none, optional, mandatory "
+        f"(got {ACCOUNT_EMAIL_VERIFICATION!r})."
+    )
+ACCOUNT_SIGNUP_OPEN = env.bool("ACCOUNT_SIGNUP_OPEN", default=True)
+ACCOUNT_PREVENT_ENUMERATION = env.bool("ACCOUNT_PREVENT_ENUMERATION", default=True)
+# allauth's "amount/duration/per" strings, e.g. "login=30/m/ip;login_failed=10/m/ip,5/5m/key",
+# merged over allauth's defaults; "off" disables every limit.
+ACCOUNT_RATE_LIMITS = env.str("ACCOUNT_RATE_LIMITS", default="")
+ACCOUNT_EMAIL_VERIFICATION_EXPIRE_DAYS = env.int(
+    "ACCOUNT_EMAIL_VERIFICATION_EXPIRE_DAYS", default=3
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+ACCOUNT_LOGIN_TIMEOUT = env.int("ACCOUNT_LOGIN_TIMEOUT", default=15 * 60)
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=5 * 60)
+# Number of reverse proxies in front of Signet whose X-Forwarded-For entries
+# are trusted; 0 means the client IP is REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+
+# --- Mail -------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Signet <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Wallets ---------------------------------------------------------------
+WALLET_DOMAINS = env.list("WALLET_DOMAINS", default=["localhost:8000"])
+WALLET_CHAINS = env.list(
+    "WALLET_CHAINS",
+    default=["eip155:*", "solana:mainnet", "solana:devnet", "cosmos:cosmoshub-4"],
+)
+WALLET_CHALLENGE_TTL = env.int("WALLET_CHALLENGE_TTL", default=300)
+WALLET_STATEMENT = env.str("WALLET_STATEMENT", default="Sign in to Signet.")
+WALLET_EVM_RPC_URLS = env.dict("WALLET_EVM_RPC_URLS", default={})
+
+# --- CORS / CSRF for the browser client -------------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/_allauth/.*$"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "x-csrftoken",
+    "x-session-token",
+    "x-email-verification-key",
+    "x-password-reset-key",
+    "x-request-id",
+)
+CORS_EXPOSE_HEADERS = ("x-request-id",)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=CORS_ALLOWED_ORIGINS)
+
+# --- DRF / OpenAPI ----------------------------------------------------------
+# A pinned Swagger UI, so the docs page's CSP (below) names exactly where its code
+# comes from.
+SWAGGER_UI_DIST = env.str(
+    "SWAGGER_UI_DIST", default="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
+).rstrip("/")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.SessionTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["config.security.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Signet API",
+    "DESCRIPTION": "Email and wallet sign-in on django-allauth's headless contract.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The schema is public: a stale X-Session-Token must not turn it into a 410.
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": SWAGGER_UI_DIST,
+    "SWAGGER_UI_FAVICON_HREF": f"{SWAGGER_UI_DIST}/favicon-32x32.png",
+    # No validator badge: it would call out to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
+# --- i18n / static ---------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Hardening (config.security) ----------------------------------------------
+# Bodies above this answer 413 under /_allauth/; JSON deeper than JSON_MAX_DEPTH, 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+_CSP_COMMON = "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+_SWAGGER = SWAGGER_UI_DIST + "/"
+CSP_POLICIES = {
+    # Django's admin has no inline script or style (5.x).
+    "/admin/": env.str(
+        "CSP_ADMIN",
+        default="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"font-src 'self'; connect-src 'self'; {_CSP_COMMON}",
+    ),
+    # Swagger UI: its script from the pinned dist only (the init script is served
+    # by the split view, not inline); it injects inline styles, hence 'unsafe-inline'
+    # for style-src alone, on a page that renders no user input.
+    "/api/docs/": env.str(
+        "CSP_DOCS",
+        default=f"default-src 'none'; script-src 'self' {_SWAGGER}; "
+        f"style-src 'self' {_SWAGGER} 'unsafe-inline'; img-src 'self' data: {_SWAGGER}; "
+        f"connect-src 'self'; {_CSP_COMMON}",
+    ),
+}
+# Everything else is JSON: nothing to load, nothing to frame.
+CSP_DEFAULT = env.str("CSP_DEFAULT", default="default-src 'none'; frame-ancestors 'none'")
+
+# --- Observability (config.metrics, config.observability, accounts.audit) ----------
+# /metrics answers only a scraper with `Authorization: Bearer <METRICS_TOKEN>` or
+# one whose client IP is in METRICS_ALLOWED_NETWORKS (CIDRs); otherwise 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+for _cidr in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS: {_cidr!r} is not a network (e.g. 10.0.0.0/8)."
+        ) from None
+AUTH_EVENT_RETENTION_DAYS = env.int("AUTH_EVENT_RETENTION_DAYS", default=90)
+
+# One line per request (signet.access) and per auth event (signet.auth) on
+# stdout, with the request id; LOG_FORMAT=json in production. The handler's
+# filters scrub anything that looks like a secret (config.observability).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json (got {LOG_FORMAT!r}).")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "config.observability.RequestIdFilter"},
+        "redact": {"()": "config.observability.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django logs every 4xx here too; the access line already says it.
+        # 5xx (with their traceback) still come through.
+        "django.request": {"level": "ERROR"},
+    },
+}
