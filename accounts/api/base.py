@@ -1,0 +1,84 @@
+"""Base classes for every headless endpoint (accounts and wallets).
+
+Views stay thin: validate the input, call one flow, render a response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import QueryDict
+from django.middleware.csrf import CsrfViewMiddleware
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from accounts.api import responses
+from accounts.api.errors import ApiError, Code
+from accounts.authentication import HeadlessAuthentication
+from accounts.clients import Client, request_client
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_JSON = JSONRenderer()
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        return reason
+
+
+def enforce_csrf(request) -> None:
+    """The browser client is cookie-authenticated: every unsafe method,
+    login and signup included, needs the CSRF token (login CSRF)."""
+    # The token comes in X-CSRFToken. Django's check would first look for a
+    # form field in the body, and a malformed multipart body crashes that
+    # parse (500): bodies are JSON here, so there is no form to look in.
+    request.POST = QueryDict()
+    check = _CsrfCheck(lambda r: None)
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})
+    if reason:
+        raise ApiError(403, Code.CSRF_FAILED, f"CSRF check failed: {reason}")
+
+
+class HeadlessApi(APIView):
+    authentication_classes = [HeadlessAuthentication]
+    permission_classes: list = []
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        if request_client(request) is Client.BROWSER and request.method in _UNSAFE:
+            enforce_csrf(request._request)
+        super().initial(request, *args, **kwargs)
+
+    def perform_content_negotiation(self, request, force: bool = False):
+        # JSON is the only representation: parsing Accept would only ever pick
+        # it or refuse with 406, and allauth's headless API ignores Accept too.
+        return _JSON, _JSON.media_type
+
+    def input(self, serializer_class) -> dict:
+        data = self.request.data
+        if not isinstance(data, dict):
+            raise ApiError(400, Code.INVALID, "The request body must be a JSON object.")
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class AuthenticatedApi(HeadlessApi):
+    """Not signed in: 401 with the flows, as allauth answers."""
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            raise NotAuthenticatedFlows
+
+    def handle_exception(self, exc):
+        if exc is NotAuthenticatedFlows or isinstance(exc, _NotAuthenticatedFlows):
+            return responses.auth_response(self.request)
+        return super().handle_exception(exc)
+
+
+class _NotAuthenticatedFlows(Exception):
+    pass
+
+
+NotAuthenticatedFlows = _NotAuthenticatedFlows()

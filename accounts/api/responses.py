@@ -1,0 +1,183 @@
+"""Builds every success body: `{"status", "data", "meta"}`.
+
+The authentication response (200 with user + methods, or 401/410 with the
+flows a client can take next) is the heart of the allauth headless contract.
+Other apps extend it through two small hooks instead of being imported here:
+`flow_providers` (e.g. wallets adds `wallet_login`) and `user_extensions`
+(e.g. wallets adds the user's wallets).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.utils.http import http_date
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from accounts import sessions as skeys
+from accounts import usercache
+from accounts.clients import Client, request_client
+
+FlowProvider = Callable[[HttpRequest], list[dict]]
+UserExtension = Callable[[Any], dict]
+
+flow_providers: list[FlowProvider] = []
+user_extensions: list[UserExtension] = []
+
+
+# What django.utils.cache.add_never_cache_headers() writes on a fresh response.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+@lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    return http_date(second)
+
+
+def never_cache(response: HttpResponse) -> None:
+    """add_never_cache_headers() for the API's responses, which carry no caching
+    header yet: the same two headers, without parsing and re-joining them."""
+    response.headers["Expires"] = _http_date(int(time.time()))
+    response.headers["Cache-Control"] = NEVER_CACHE
+
+
+class Flow:
+    LOGIN = "login"
+    SIGNUP = "signup"
+    VERIFY_EMAIL = "verify_email"
+    REAUTHENTICATE = "reauthenticate"
+
+
+def serialize_user(user) -> dict:
+    """The User object of the contract, from the user cache (accounts.usercache)
+    unless the instance has its related rows in hand already (prefetched)."""
+    cached = usercache.cached_payload(user)  # loaded with the user, still current
+    if cached is None and not getattr(user, "_prefetched_objects_cache", None):
+        # E.g. the user a sign-in just authenticated: the cache entry that
+        # the session reads will need anyway, filled now if it is missing.
+        cached = usercache.cached_payload(usercache.cached_user(user.pk))
+    return cached if cached is not None else build_user_payload(user)
+
+
+def build_user_payload(user) -> dict:
+    data = {
+        "id": user.pk,
+        "display": user.display,
+        "email": user.email or None,
+        "username": None,
+        "has_usable_password": user.has_usable_password(),
+        "wallets": [],
+    }
+    for extend in user_extensions:
+        data.update(extend(user))
+    return data
+
+
+def pending_flow(request: HttpRequest) -> str | None:
+    pending = request.session.get(skeys.PENDING)
+    return pending.get("flow") if isinstance(pending, dict) else None
+
+
+def flows(request: HttpRequest, user) -> list[dict]:
+    if user is not None and user.is_authenticated:
+        return [{"id": Flow.REAUTHENTICATE}] if user.has_usable_password() else []
+    out = [{"id": Flow.LOGIN}]
+    if settings.ACCOUNT_SIGNUP_OPEN:
+        out.append({"id": Flow.SIGNUP})
+    for provider in flow_providers:
+        out.extend(provider(request))
+    stage = pending_flow(request)
+    if stage:
+        out.append({"id": stage, "is_pending": True})
+    return out
+
+
+def session_meta(request: HttpRequest, meta: dict | None = None) -> dict | None:
+    """Add `session_token` when the app client's session is new or rotated.
+
+    The session is saved here (not later in the middleware) because the
+    token is the session key, which only exists once the session is saved.
+    """
+    if request_client(request) is not Client.APP:
+        return meta
+    session = request.session
+    if session.modified and not session.is_empty():
+        session.save()
+        session.modified = False
+        if session.session_key != getattr(request, "signet_token", None):
+            meta = {**(meta or {}), "session_token": session.session_key}
+    return meta
+
+
+def body(request: HttpRequest, status: int, data: Any = None, meta: dict | None = None) -> dict:
+    out: dict[str, Any] = {"status": int(status)}
+    if data is not None:
+        out["data"] = data
+    meta = session_meta(request, meta)
+    if meta is not None:
+        out["meta"] = meta
+    if request_client(request) is Client.BROWSER:
+        get_token(request)  # keep the csrftoken cookie available to the SPA
+    return out
+
+
+def respond(
+    request: HttpRequest, data: Any = None, *, status: int = HTTPStatus.OK, meta=None
+) -> Response:
+    response = Response(body(request, status, data, meta), status=status)
+    never_cache(response)
+    return response
+
+
+def auth_body(request: HttpRequest, user=None, status: int | None = None) -> dict:
+    authenticated = bool(user is not None and user.is_authenticated)
+    data: dict[str, Any] = {}
+    if authenticated:
+        data["user"] = serialize_user(user)
+        data["methods"] = request.session.get(skeys.METHODS, [])
+    status = status or (HTTPStatus.OK if authenticated else HTTPStatus.UNAUTHORIZED)
+    if status != HTTPStatus.OK:
+        data["flows"] = flows(request, user)
+    return body(request, status, data, {"is_authenticated": authenticated})
+
+
+def auth_response(request: HttpRequest, *, status: int | None = None) -> Response:
+    """200 with the user when authenticated, else 401 with the next flows.
+
+    Reads the user off the Django request: a flow may just have logged in or
+    out, which DRF's cached `request.user` would not show.
+    """
+    request = getattr(request, "_request", request)
+    payload = auth_body(request, request.user, status)
+    response = Response(payload, status=payload["status"])
+    never_cache(response)
+    return response
+
+
+_JSON = JSONRenderer()
+
+
+def auth_json(request: HttpRequest) -> HttpResponse:
+    """auth_response() as a plain Django response, for views that answer
+    without DRF's dispatch; the same bytes DRF would render."""
+    payload = auth_body(request, request.user)
+    response = HttpResponse(
+        _JSON.render(payload), content_type="application/json", status=payload["status"]
+    )
+    never_cache(response)
+    return response
+
+
+def unauthenticated_json(request: HttpRequest, status: int) -> JsonResponse:
+    """For middleware, outside DRF: e.g. 410 for a stale session token."""
+    response = JsonResponse(auth_body(request, None, status), status=status)
+    never_cache(response)
+    return response

@@ -1,0 +1,253 @@
+"""The email half of the headless API (allauth's account + usersessions views)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from rest_framework.exceptions import ValidationError
+
+from accounts.api import inputs, responses
+from accounts.api.base import AuthenticatedApi, HeadlessApi
+from accounts.api.errors import ApiError, Code
+from accounts.flows import email_verification, manage_email, password_change, password_reset
+from accounts.flows import login as login_flow
+from accounts.flows import signup as signup_flow
+from accounts.flows.authentication import (
+    Method,
+    end_sessions,
+    get_pending,
+    login_user,
+    logout_user,
+    method_record,
+    user_sessions,
+)
+from accounts.ratelimit import Action, consume
+from accounts.sessions import PUBLIC_ID
+from accounts.signals import Event, emit
+
+config_extensions: list = []
+
+
+def _already_authenticated(request) -> None:
+    if request.user.is_authenticated:
+        raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+
+
+class ConfigApi(HeadlessApi):
+    def get(self, request, **kwargs):
+        data = {
+            "account": {
+                "login_methods": ["email"],
+                "is_open_for_signup": settings.ACCOUNT_SIGNUP_OPEN,
+                "email_verification": settings.ACCOUNT_EMAIL_VERIFICATION,
+                "email_verification_by_code_enabled": False,
+                "login_by_code_enabled": False,
+                "password_reset_by_code_enabled": False,
+                "authentication_method": "email",
+            },
+            "usersessions": {"track_activity": True},
+        }
+        for extend in config_extensions:
+            data.update(extend(request))
+        return responses.respond(request, data)
+
+
+class SessionApi(HeadlessApi):
+    def dispatch(self, request, *args, **kwargs):
+        # The hottest read of the API (clients poll it) skips DRF's request
+        # wrapping, negotiation and rendering: a GET of it takes no input, needs
+        # no CSRF check, and the middleware already resolved the session and
+        # user (410 for a stale token). Same body and headers either way.
+        if request.method != "GET":
+            return super().dispatch(request, *args, **kwargs)
+        self.args, self.kwargs, self.request = args, kwargs, request
+        response = self.get(request, **kwargs)
+        response["Allow"] = self._allow_header()
+        return response
+
+    def _allow_header(self) -> str:
+        cls = type(self)
+        if "_allow" not in cls.__dict__:
+            cls._allow = ", ".join(self.allowed_methods)  # the same for every instance
+        return cls._allow
+
+    def get(self, request, **kwargs):
+        return responses.auth_json(request)
+
+    def delete(self, request, **kwargs):
+        logout_user(request._request)
+        return responses.auth_response(request)
+
+
+class SignupApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        data = self.input(inputs.SignupInput)
+        _already_authenticated(request)
+        if not settings.ACCOUNT_SIGNUP_OPEN:
+            raise ApiError(403, Code.SIGNUP_CLOSED, "Signup is closed.")
+        consume(request, Action.SIGNUP)
+        signup_flow.signup(request._request, email=data["email"], password=data["password"])
+        return responses.auth_response(request)
+
+
+class LoginApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        data = self.input(inputs.LoginInput)
+        _already_authenticated(request)
+        login_flow.password_login(request._request, email=data["email"], password=data["password"])
+        return responses.auth_response(request)
+
+
+class VerifyEmailApi(HeadlessApi):
+    def get(self, request, **kwargs):
+        key = request.headers.get("X-Email-Verification-Key", "")
+        if not key:
+            raise ApiError(400, Code.REQUIRED, "This field is required.", "key")
+        address = email_verification.address_for_key(key)
+        pending = get_pending(request, email_verification.FLOW, settings.ACCOUNT_LOGIN_TIMEOUT)
+        data = {"email": address.email, "user": responses.serialize_user(address.user)}
+        is_authenticating = bool(pending and pending.get("user") == address.user_id)
+        return responses.respond(request, data, meta={"is_authenticating": is_authenticating})
+
+    def post(self, request, **kwargs):
+        key = self.input(inputs.KeyInput)["key"]
+        with transaction.atomic():
+            address = email_verification.confirm(
+                request._request, email_verification.address_for_key(key)
+            )
+        pending = get_pending(request, email_verification.FLOW, settings.ACCOUNT_LOGIN_TIMEOUT)
+        if pending and pending.get("user") == address.user_id and address.primary:
+            record = method_record(Method.PASSWORD, email=address.email)
+            login_user(request._request, address.user, record)
+        return responses.auth_response(request)
+
+
+class ResendVerificationApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        pending = get_pending(request, email_verification.FLOW, settings.ACCOUNT_LOGIN_TIMEOUT)
+        if not pending:
+            raise ApiError(409, Code.CONFLICT, "No email verification is pending.")
+        address = manage_email.primary_address(pending.get("user"))
+        if address is None:
+            # The "account already exists" path: nothing to resend, same answer.
+            consume(request, Action.CONFIRM_EMAIL, key=str(request.session.session_key))
+        elif not address.verified:
+            email_verification.send_verification(request._request, address)
+        return responses.respond(request)
+
+
+class RequestPasswordResetApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        email = self.input(inputs.EmailInput)["email"]
+        password_reset.request_reset(request._request, email=email)
+        return responses.respond(request)
+
+
+class ResetPasswordApi(HeadlessApi):
+    def get(self, request, **kwargs):
+        key = request.headers.get("X-Password-Reset-Key", "")
+        if not key:
+            raise ApiError(400, Code.REQUIRED, "This field is required.", "key")
+        user = password_reset.user_for_key(key)
+        return responses.respond(request, {"user": responses.serialize_user(user)})
+
+    def post(self, request, **kwargs):
+        data = self.input(inputs.ResetPasswordInput)
+        password_reset.reset_password(request._request, key=data["key"], password=data["password"])
+        if request.user.is_authenticated:
+            logout_user(request._request)
+        return responses.auth_response(request)
+
+
+class ReauthenticateApi(AuthenticatedApi):
+    def post(self, request, **kwargs):
+        password = self.input(inputs.ReauthenticateInput)["password"]
+        login_flow.reauthenticate(request._request, password=password)
+        return responses.auth_response(request)
+
+
+class ChangePasswordApi(AuthenticatedApi):
+    def post(self, request, **kwargs):
+        data = self.input(inputs.ChangePasswordInput)
+        password_change.change_password(
+            request._request,
+            current_password=data.get("current_password", ""),
+            new_password=data["new_password"],
+        )
+        return responses.auth_response(request)
+
+
+def _email_list(request):
+    addresses = manage_email.email_addresses(request.user)
+    data = [{"email": a.email, "primary": a.primary, "verified": a.verified} for a in addresses]
+    return responses.respond(request, data)
+
+
+class ManageEmailApi(AuthenticatedApi):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method != "GET":
+            consume(request, Action.MANAGE_EMAIL, user=request.user)
+
+    def get(self, request, **kwargs):
+        return _email_list(request)
+
+    def post(self, request, **kwargs):
+        email = self.input(inputs.EmailInput)["email"]
+        manage_email.email_address_add(request._request, user=request.user, email=email)
+        return _email_list(request)
+
+    def put(self, request, **kwargs):
+        email = self.input(inputs.EmailInput)["email"]
+        manage_email.email_address_resend(request._request, user=request.user, email=email)
+        return _email_list(request)
+
+    def patch(self, request, **kwargs):
+        email = self.input(inputs.MarkPrimaryInput)["email"]
+        manage_email.email_address_make_primary(user=request.user, email=email)
+        return _email_list(request)
+
+    def delete(self, request, **kwargs):
+        email = self.input(inputs.EmailInput)["email"]
+        manage_email.email_address_remove(user=request.user, email=email)
+        return _email_list(request)
+
+
+def _ts(value) -> float | None:
+    return value.timestamp() if value else None
+
+
+class SessionsApi(AuthenticatedApi):
+    def get(self, request, **kwargs):
+        return self._list(request)
+
+    def delete(self, request, **kwargs):
+        ids = self.input(inputs.EndSessionsInput)["sessions"]
+        sessions = {s.public_id: s.session_key for s in user_sessions(request.user)}
+        unknown = [i for i in ids if i not in sessions]
+        if unknown:
+            raise ValidationError({"sessions": ["Unknown session id: " + ", ".join(unknown)]})
+        current = request.session.get(PUBLIC_ID)
+        others = [i for i in ids if i != current]
+        end_sessions([sessions[i] for i in others])
+        for _ in others:
+            emit(request._request, Event.SESSION_ENDED, user=request.user)
+        if current in ids:
+            logout_user(request._request)
+            return responses.auth_response(request)
+        return self._list(request)
+
+    def _list(self, request):
+        current = request.session.get(PUBLIC_ID)
+        data = [
+            {
+                "id": s.public_id,
+                "created_at": _ts(s.created_at),
+                "last_seen_at": _ts(s.last_seen_at),
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+                "is_current": s.public_id == current,
+            }
+            for s in user_sessions(request.user)
+        ]
+        return responses.respond(request, data)

@@ -1,0 +1,96 @@
+"""Signing in and out, and what a session records about it."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from django.contrib.auth import login, logout
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts import sessions as skeys
+from accounts.models import User, UserSession
+from accounts.net import client_ip
+from accounts.sessions import SessionStore
+from accounts.signals import Event, emit
+
+BACKEND = "accounts.backends.CachedModelBackend"
+
+
+class Method:
+    PASSWORD = "password"
+    PASSWORD_RESET = "password_reset"
+    WALLET = "wallet"
+
+
+def method_record(method: str, **extra) -> dict:
+    return {"method": method, "at": int(time.time()), **extra}
+
+
+def login_user(request: HttpRequest, user, record: dict) -> None:
+    """Log `user` in on a fresh session key (the app client's token rotates)."""
+    login(request, user, backend=BACKEND)
+    now = time.time()
+    session = request.session
+    session.pop(skeys.PENDING, None)
+    session[skeys.PUBLIC_ID] = secrets.token_urlsafe(12)
+    session[skeys.IP] = client_ip(request)
+    session[skeys.USER_AGENT] = request.headers.get("User-Agent", "")[:512]
+    session[skeys.CREATED_AT] = now
+    session[skeys.LAST_SEEN_AT] = now
+    session[skeys.METHODS] = [record]
+    emit(request, Event.LOGIN, user=user, method=record["method"], chain=record.get("chain", ""))
+
+
+def record_last_login(sender, user, **kwargs) -> None:
+    """user_logged_in receiver, in place of Django's update_last_login: the same
+    column, by one UPDATE without the model save machinery (its signals would
+    find nothing to do: the user cache ignores last_login, see accounts.usercache)."""
+    user.last_login = timezone.now()
+    User._default_manager.filter(pk=user.pk).update(last_login=user.last_login)
+
+
+def add_method(request: HttpRequest, record: dict) -> None:
+    session = request.session
+    session[skeys.METHODS] = [*session.get(skeys.METHODS, []), record]
+
+
+def logout_user(request: HttpRequest) -> None:
+    user = request.user if request.user.is_authenticated else None
+    logout(request)
+    if user is not None:
+        emit(request, Event.LOGOUT, user=user)
+
+
+def set_pending(request: HttpRequest, flow: str, user_id: int | None) -> None:
+    request.session[skeys.PENDING] = {"flow": flow, "user": user_id, "at": time.time()}
+
+
+def get_pending(request: HttpRequest, flow: str, timeout: int) -> dict | None:
+    pending = request.session.get(skeys.PENDING)
+    if not isinstance(pending, dict) or pending.get("flow") != flow:
+        return None
+    if time.time() - pending.get("at", 0) > timeout:
+        request.session.pop(skeys.PENDING, None)
+        return None
+    return pending
+
+
+def user_sessions(user):
+    from django.utils import timezone
+
+    return UserSession.objects.filter(user=user, expire_date__gt=timezone.now()).order_by(
+        "-created_at"
+    )
+
+
+def end_sessions(keys) -> None:
+    """Delete sessions from the database and the Redis read cache."""
+    for key in keys:
+        SessionStore(session_key=key).delete()
+
+
+def end_other_sessions(user, keep: str | None) -> None:
+    keys = UserSession.objects.filter(user=user).exclude(session_key=keep or "")
+    end_sessions(list(keys.values_list("session_key", flat=True)))

@@ -1,0 +1,172 @@
+"""Users, their email addresses and their sessions.
+
+Invariants the database enforces (not only the code):
+- a user's email is unique case-insensitively (functional index on Lower(email));
+- a user has at most one primary address;
+- an address has at most one verified owner;
+- a user lists an address at most once.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str | None, password: str | None, **extra) -> User:
+        user = self.model(email=self.normalize_email(email) if email else None, **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str | None = None, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        user = self._create(email, password, **extra)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        return user
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # LOWER(email) = LOWER(%s) can use the user_email_ci_unique index;
+        # email__iexact compiles to UPPER(...) = UPPER(...), a scan per sign-in.
+        return self.alias(email_ci=Lower("email")).get(email_ci=Lower(Value(username)))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Email-first user. `email` mirrors the primary EmailAddress and is null
+    for a wallet-only user."""
+
+    email = models.EmailField("email address", unique=True, null=True, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or f"user {self.pk}"
+
+    @property
+    def display(self) -> str:
+        return self.email or f"user {self.pk}"
+
+
+class EmailAddress(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="emailaddresses")
+    email = models.EmailField(max_length=254)
+    verified = models.BooleanField(default=False)
+    primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "email address"
+        verbose_name_plural = "email addresses"
+        constraints = [
+            models.UniqueConstraint(
+                "user", Lower("email"), name="emailaddress_user_email_ci_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(primary=True), name="emailaddress_one_primary"
+            ),
+            models.UniqueConstraint(
+                Lower("email"), condition=Q(verified=True), name="emailaddress_one_verified_owner"
+            ),
+        ]
+        indexes = [models.Index(Lower("email"), name="emailaddress_email_ci")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class UserSession(AbstractBaseSession):
+    """Django's session row plus what the session list shows.
+
+    The extra columns are copied from the session data on every save (see
+    accounts.sessions), so they need no write of their own; `last_seen_at` is
+    refreshed at most every few minutes, never on every request.
+    """
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
+    )
+    public_id = models.CharField(max_length=32, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "session"
+        verbose_name_plural = "sessions"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore
+
+    def __str__(self) -> str:
+        return f"session {self.public_id or '-'}"
+
+
+class AuthEvent(models.Model):
+    """The audit trail: one row per authentication event (accounts.audit).
+
+    Append-only from the application's point of view; `prune_auth_events`
+    removes old rows. `detail` never holds a secret (see accounts.signals).
+    The user link survives as NULL when the user is deleted, so the trail of
+    failed attempts and session ends is kept.
+    """
+
+    # No index of its own: authevent_user_created starts with user_id.
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="auth_events",
+        db_index=False,
+    )
+    kind = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16)
+    method = models.CharField(max_length=32, blank=True)
+    chain = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "auth event"
+        verbose_name_plural = "auth events"
+        indexes = [
+            models.Index(fields=["kind", "created_at"], name="authevent_kind_created"),
+            models.Index(fields=["user", "created_at"], name="authevent_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.outcome} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+
+LINK = re.compile(r"https://app\.example\.com/account/(?:verify-email|password/reset/key)/(\S+)")
+
+
+def key_from_mail(index: int = -1) -> str:
+    message = mail.outbox[index]
+    match = LINK.search(message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def anonymous_flows(*, signup: bool = True, pending: str | None = None) -> list[dict]:
+    flows = [{"id": "login"}]
+    if signup:
+        flows.append({"id": "signup"})
+    flows.append({"id": "wallet_login"})
+    if pending:
+        flows.append({"id": pending, "is_pending": True})
+    return flows

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_redis import get_redis_connection
+
+from accounts.models import UserSession
+from accounts.sessions import SessionStore, cached_copy
+from tests.accounts.helpers import anonymous_flows
+from tests.conftest import PASSWORD, HeadlessClient
+
+
+def test_config(headless, settings):
+    response = headless.get("/config")
+    assert response.status_code == HTTPStatus.OK
+    data = response.json()["data"]
+    assert data["account"] == {
+        "login_methods": ["email"],
+        "is_open_for_signup": True,
+        "email_verification": "mandatory",
+        "email_verification_by_code_enabled": False,
+        "login_by_code_enabled": False,
+        "password_reset_by_code_enabled": False,
+        "authentication_method": "email",
+    }
+    assert data["usersessions"] == {"track_activity": True}
+
+
+def test_anonymous_session_is_401_with_flows(headless):
+    response = headless.get("/auth/session")
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == {
+        "status": 401,
+        "data": {"flows": anonymous_flows()},
+        "meta": {"is_authenticated": False},
+    }
+
+
+def test_authenticated_session_body(logged_in, user):
+    response = logged_in.get("/auth/session")
+    assert response.status_code == HTTPStatus.OK
+    body = response.json()
+    methods = body["data"]["methods"]
+    assert len(methods) == 1 and methods[0]["method"] == "password"
+    assert methods[0]["email"] == user.email and isinstance(methods[0]["at"], int)
+    assert body == {
+        "status": 200,
+        "data": {
+            "user": {
+                "id": user.pk,
+                "display": user.email,
+                "email": user.email,
+                "username": None,
+                "has_usable_password": True,
+                "wallets": [],
+            },
+            "methods": methods,
+        },
+        "meta": {"is_authenticated": True},
+    }
+
+
+def test_logout_answers_401_and_ends_the_session(logged_in):
+    token = logged_in.token
+    response = logged_in.delete("/auth/session")
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["meta"] == {"is_authenticated": False}
+    if logged_in.kind == "app":
+        again = logged_in.get("/auth/session", headers={"X-Session-Token": token})
+        assert again.status_code == HTTPStatus.GONE
+    else:
+        assert logged_in.get("/auth/session").status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.django_db
+def test_unknown_token_is_410_with_flows():
+    client = HeadlessClient("app")
+    response = client.get("/auth/session", headers={"X-Session-Token": "no-such-session-token"})
+    assert response.status_code == HTTPStatus.GONE
+    assert response.json() == {
+        "status": 410,
+        "data": {"flows": anonymous_flows()},
+        "meta": {"is_authenticated": False},
+    }
+
+
+@pytest.mark.django_db
+def test_bearer_header_is_the_same_token(user):
+    client = HeadlessClient("app")
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    token, client.token = client.token, None
+    response = client.get("/auth/session", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == HTTPStatus.OK
+    assert "session_token" not in response.json()["meta"]
+
+
+@pytest.mark.django_db
+def test_app_client_gets_no_cookies(user):
+    client = HeadlessClient("app")
+    response = client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == HTTPStatus.OK
+    assert response.cookies == {} or all(not c.value for c in response.cookies.values())
+    assert response.json()["meta"]["session_token"] == client.token
+
+
+def test_session_survives_a_redis_flush(logged_in, user):
+    assert logged_in.get("/auth/session").status_code == HTTPStatus.OK
+    get_redis_connection("default").flushdb()
+    response = logged_in.get("/auth/session")
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["data"]["user"]["id"] == user.pk
+
+
+def test_session_reads_come_from_redis(logged_in):
+    """Once cached, a session is read from Redis: the row can change under it."""
+    logged_in.get("/auth/session")
+    session = UserSession.objects.get(user__isnull=False)
+    cached = cached_copy(session.session_key)
+    assert cached is not None and "_auth_user_id" in cached
+
+
+def test_sessions_list_and_end(make_headless, user):
+    first, second = make_headless(), make_headless()
+    for client in (first, second):
+        response = client.post(
+            "/auth/login",
+            {"email": user.email, "password": PASSWORD},
+            headers={"User-Agent": f"agent-{id(client)}"},
+        )
+        assert response.status_code == HTTPStatus.OK
+    listing = first.get("/auth/sessions").json()["data"]
+    assert len(listing) == 2
+    current = [s for s in listing if s["is_current"]]
+    other = [s for s in listing if not s["is_current"]]
+    assert len(current) == 1 and current[0]["user_agent"] == f"agent-{id(first)}"
+    assert other[0]["ip"] == "203.0.113.7"
+    assert set(other[0]) == {"id", "created_at", "last_seen_at", "ip", "user_agent", "is_current"}
+
+    response = first.delete("/auth/sessions", {"sessions": [other[0]["id"]]})
+    assert response.status_code == HTTPStatus.OK
+    assert [s["id"] for s in response.json()["data"]] == [current[0]["id"]]
+    ended = second.get("/auth/session")
+    assert ended.status_code == (HTTPStatus.GONE if second.kind == "app" else 401)
+
+
+def test_ending_the_current_session_logs_out(logged_in):
+    current = logged_in.get("/auth/sessions").json()["data"][0]
+    response = logged_in.delete("/auth/sessions", {"sessions": [current["id"]]})
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_ending_an_unknown_session_is_400(logged_in):
+    response = logged_in.delete("/auth/sessions", {"sessions": ["nope"]})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"][0]["param"] == "sessions"
+
+
+def test_sessions_need_authentication(headless):
+    assert headless.get("/auth/sessions").status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.fixture
+def redis_down(monkeypatch):
+    """The session cache's Redis fails every call, as in an outage."""
+    from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    import accounts.sessions
+
+    dead = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    monkeypatch.setattr(accounts.sessions, "_raw_cache_client", lambda: dead)
+
+
+def test_logout_without_redis_is_503_and_keeps_the_session(logged_in, redis_down):
+    response = logged_in.delete("/auth/session")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json()["errors"][0]["code"] == "service_unavailable"
+    assert UserSession.objects.filter(user__isnull=False).count() == 1
+
+
+def test_password_change_without_redis_changes_nothing(logged_in, user, redis_down):
+    response = logged_in.post(
+        "/account/password/change",
+        {"current_password": PASSWORD, "new_password": "a whole new passphrase 42"},
+    )
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_login_works_without_redis(headless, user, redis_down):
+    response = headless.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == HTTPStatus.OK
+    assert headless.get("/auth/session").status_code == HTTPStatus.OK
+
+
+def test_a_logout_removes_the_cached_copy(logged_in):
+    logged_in.get("/auth/session")
+    key = UserSession.objects.get(user__isnull=False).session_key
+    assert cached_copy(key) is not None
+    logged_in.delete("/auth/session")
+    assert cached_copy(key) is None
+
+
+def test_sign_in_writes_the_session_row_once(headless, user):
+    with CaptureQueriesContext(connection) as queries:
+        response = headless.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == HTTPStatus.OK
+    writes = [q["sql"] for q in queries if "accounts_usersession" in q["sql"]]
+    assert len(writes) == 1 and writes[0].startswith("INSERT")
+    assert not [q for q in queries if q["sql"] in ("BEGIN", "COMMIT")]
+
+
+def test_rotation_ends_the_old_key_and_keeps_the_data(db):
+    store = SessionStore()
+    store["kept"] = 1
+    store.save()
+    old = store.session_key
+    store.cycle_key()
+    assert not UserSession.objects.filter(session_key=old).exists()
+    assert cached_copy(old) is None
+    store.save()
+    assert store.session_key != old
+    assert SessionStore(session_key=store.session_key).load() == {"kept": 1}
+
+
+def test_a_key_clash_draws_another_key(db, monkeypatch):
+    taken = SessionStore()
+    taken["owner"] = "first"
+    taken.save()
+    keys = iter([taken.session_key, "a" * 32])
+    store = SessionStore()
+    monkeypatch.setattr(store, "_get_new_session_key", lambda: next(keys))
+    store["owner"] = "second"
+    store.save()
+    assert store.session_key == "a" * 32
+    assert SessionStore(session_key=taken.session_key).load() == {"owner": "first"}
