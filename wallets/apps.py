@@ -1,0 +1,40 @@
+"""Wallet sign-in: plugs into the accounts API through its hooks at start-up."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+def _append_once(hooks: list, fn) -> None:
+    if fn not in hooks:
+        hooks.append(fn)
+
+
+class WalletsConfig(AppConfig):
+    name = "wallets"
+    verbose_name = "Wallets"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from accounts import usercache
+        from accounts.api import responses, views
+        from wallets import chains, checks  # noqa: F401  (checks registers itself)
+        from wallets.api import responses as wallet_responses
+        from wallets.api import schema  # noqa: F401  (OpenAPI extensions register on import)
+        from wallets.chains.evm import EvmFamily
+        from wallets.models import Wallet
+
+        # Contract wallets (EIP-1271/6492) need an RPC endpoint per chain id;
+        # "eip155:1" and "1" both name chain 1.
+        rpc = {
+            str(chain_id).removeprefix("eip155:"): url
+            for chain_id, url in settings.WALLET_EVM_RPC_URLS.items()
+        }
+        chains.register(EvmFamily(rpc=rpc))
+        _append_once(responses.flow_providers, wallet_responses.wallet_flows)
+        _append_once(responses.user_extensions, wallet_responses.user_wallets)
+        _append_once(views.config_extensions, wallet_responses.wallet_config)
+        # The user cache holds each user's wallets; unlinking one must reach it first.
+        usercache.track(Wallet, strict_delete=True)

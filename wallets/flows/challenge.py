@@ -1,0 +1,176 @@
+"""Issue a sign-in challenge; verify the message signed for it.
+
+Verification is strict: the signed text must parse as the family's sign-in
+message, and each field must equal what was issued. A client or wallet may
+build the text itself from the nonce (wagmi's createSiweMessage, Phantom's
+signIn); such a message is accepted when it differs only where it may: no
+statement, another Issued At or Expiration Time inside the window.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.api.errors import ApiError, Code
+from wallets.chains import Challenge, MessageFields
+from wallets.challenges import (
+    IssuedChallenge,
+    Process,
+    challenge_consume,
+    challenge_store,
+    new_nonce,
+)
+from wallets.flows.policy import chain_errors, resolve_chain, resolve_domain
+
+# Clock skew tolerated between this server, the client and the wallet.
+LEEWAY = timedelta(seconds=60)
+# A nonce collision among 2**131 is not going to happen; do not loop forever if it does.
+_STORE_ATTEMPTS = 3
+# RFC 3986 characters only: the URI goes verbatim into the signed text.
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _error(code: str, message: str, param: str | None = "message") -> ApiError:
+    return ApiError(400, code, message, param)
+
+
+def default_uri(domain: str) -> str:
+    host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
+    scheme = "http" if host in _LOCAL_HOSTS else "https"
+    return f"{scheme}://{domain}"
+
+
+def _check_uri(uri: str, domain: str) -> str:
+    """The URI the user signs in to must be an http(s) URI on the signed domain."""
+    parts = urlsplit(uri) if _URI_CHARS.fullmatch(uri) else None
+    if parts is None or parts.scheme not in ("http", "https") or parts.netloc != domain:
+        raise _error(Code.INVALID, f"The URI must be an http(s) URI on {domain}.", "uri")
+    return uri
+
+
+def wallet_challenge_issue(
+    *,
+    process: str,
+    chain: str,
+    address: str,
+    domain: str | None = None,
+    uri: str | None = None,
+    user_id: int | None = None,
+) -> tuple[IssuedChallenge, str]:
+    """Store a new challenge; return it with the message to sign.
+
+    `user_id` is the signed-in user a `connect` challenge is bound to.
+    """
+    family, chain = resolve_chain(chain)
+    with chain_errors():
+        address = family.canonical_address(chain, address)
+    domain = resolve_domain(domain)
+    uri = _check_uri(uri, domain) if uri else default_uri(domain)
+    issued_at = timezone.now().replace(microsecond=0)
+    ttl = settings.WALLET_CHALLENGE_TTL
+    for _attempt in range(_STORE_ATTEMPTS):
+        issued = IssuedChallenge(
+            nonce=new_nonce(),
+            process=process,
+            chain=chain,
+            address=address,
+            domain=domain,
+            uri=uri,
+            statement=settings.WALLET_STATEMENT or None,
+            issued_at=issued_at,
+            expires_at=issued_at + timedelta(seconds=ttl),
+            user_id=user_id if process == Process.CONNECT else None,
+        )
+        message = family.build_message(Challenge(**_challenge_fields(issued)))
+        if challenge_store(issued, ttl=ttl):
+            return issued, message
+    raise RuntimeError("could not store a wallet challenge under a fresh nonce")
+
+
+def _challenge_fields(issued: IssuedChallenge) -> dict:
+    names = ("chain", "address", "domain", "uri", "nonce", "issued_at", "expires_at", "statement")
+    return {name: getattr(issued, name) for name in names}
+
+
+@dataclass(frozen=True)
+class VerifiedWallet:
+    """A wallet whose key just signed `challenge`."""
+
+    challenge: IssuedChallenge
+    namespace: str
+    chain: str
+    address: str
+
+
+def wallet_verify(
+    *, chain: str, address: str, message: str, signature: str, public_key=None
+) -> VerifiedWallet:
+    """Consume the challenge the message names and check the signature over it.
+
+    The nonce is spent as soon as it is looked up, whatever happens next: a
+    failed attempt cannot be retried with the same challenge.
+    """
+    family, chain = resolve_chain(chain)
+    with chain_errors():
+        address = family.canonical_address(chain, address)
+        fields = family.parse_message(message)
+    issued = challenge_consume(fields.nonce)
+    if issued is None:
+        raise _error(
+            Code.CHALLENGE_NOT_FOUND, "This challenge is unknown, used or expired.", "message"
+        )
+    _check_request(issued, chain=chain, address=address)
+    _check_fields(issued, fields)
+    _check_window(issued, fields, timezone.now())
+    with chain_errors():
+        family.verify(
+            chain=chain, address=address, message=message, signature=signature,
+            public_key=public_key,
+        )  # fmt: skip
+    return VerifiedWallet(issued, family.namespace, chain, address)
+
+
+def _check_request(issued: IssuedChallenge, *, chain: str, address: str) -> None:
+    if chain != issued.chain:
+        raise _error(Code.CHAIN_MISMATCH, "The challenge was issued for another chain.", "chain")
+    if address != issued.address:
+        raise _error(
+            Code.ADDRESS_MISMATCH, "The challenge was issued for another address.", "address"
+        )
+
+
+def _check_fields(issued: IssuedChallenge, fields: MessageFields) -> None:
+    if fields.domain != issued.domain:
+        raise _error(Code.DOMAIN_MISMATCH, "The message names another domain.")
+    if fields.scheme is not None and fields.scheme != urlsplit(issued.uri).scheme:
+        raise _error(Code.DOMAIN_MISMATCH, "The message names another scheme for the domain.")
+    if fields.address != issued.address:
+        raise _error(Code.ADDRESS_MISMATCH, "The message names another address.")
+    if fields.chain != issued.chain:
+        raise _error(Code.CHAIN_MISMATCH, "The message names another chain.")
+    if fields.uri != issued.uri:
+        raise _error(Code.MESSAGE_MISMATCH, "The message names another URI.")
+    if fields.statement not in (None, issued.statement):
+        raise _error(Code.MESSAGE_MISMATCH, "The message has another statement.")
+    if fields.request_id is not None or fields.resources:
+        raise _error(Code.MESSAGE_MISMATCH, "The message has fields that were not issued.")
+
+
+def _check_window(issued: IssuedChallenge, fields: MessageFields, now: datetime) -> None:
+    if now > issued.expires_at + LEEWAY:
+        raise _error(Code.EXPIRED, "The challenge has expired.")
+    if fields.expires_at is not None and now > fields.expires_at + LEEWAY:
+        raise _error(Code.EXPIRED, "The message has expired.")
+    if fields.not_before is not None and fields.not_before > now + LEEWAY:
+        raise _error(Code.NOT_YET_VALID, "The message is not valid yet.")
+    if fields.issued_at > now + LEEWAY:
+        raise _error(Code.NOT_YET_VALID, "The message is issued in the future.")
+    if fields.issued_at < issued.issued_at - LEEWAY:
+        raise _error(Code.MESSAGE_MISMATCH, "The message predates its challenge.")
