@@ -1,0 +1,337 @@
+"""Shared helpers for the on-demand benchmarks (run as scripts, never collected).
+
+- `throwaway_database()`: a PostgreSQL database made for one run, dropped after;
+- `redis_url()`: a Redis DB index of the run's own, flushed after;
+- `manage()`: `manage.py` with an environment (migrate, createsuperuser, ...);
+- `gunicorn()`: the app served on a free loopback port, until the block ends;
+- `wrk()`: load from wrk (C, event loop: a few % of one core at thousands of
+  req/s, so the server keeps the cores) plus the CPU each side used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / ".venv" / "bin"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def throwaway_database(prefix: str = "signet_bench") -> Iterator[str]:
+    """Create an empty database, yield its URL, drop it (even on failure)."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def redis_url(index: int) -> Iterator[str]:
+    """A Redis DB index for this run alone; emptied before and after."""
+    url = f"{REDIS_BASE}/{index}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of live processes, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent busy since boot (everything but idle and iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / CLK_TCK
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    database_url: str | None = None
+    workers: list[int] = field(default_factory=list)
+
+
+def request(url: str, method: str = "GET", body: dict | None = None, headers=None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data, headers or {}, method=method)  # noqa: S310
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 (loopback)
+        return json.loads(response.read())
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str],
+    *,
+    workers: int = 2,
+    worker_class: str = "sync",
+    threads: int = 1,
+    ready_path: str = "/health/live",
+    app: str = "config.wsgi",
+    port: int | None = None,
+) -> Iterator[Server]:
+    """Serve `app` (a WSGI module) on loopback until the block ends: on `port`,
+    or a free one (a caller that must name the port in its settings picks it
+    first with free_port())."""
+    port = port or free_port()
+    cmd = [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}"]
+    cmd += ["--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads)]
+    cmd += ["--log-level", "warning", "--timeout", "60"]
+    process = subprocess.Popen(cmd, cwd=REPO, env=env)
+    server = Server(f"http://127.0.0.1:{port}", process, env.get("DATABASE_URL"))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(server.url + ready_path, timeout=1)  # noqa: S310
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        while len(children(process.pid)) < workers:
+            time.sleep(0.1)
+        server.workers = children(process.pid)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a live process (VmRSS), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class LoadResult:
+    """One scenario. CPU figures are per request, in ms: on a shared machine
+    they stay meaningful when throughput does not (others steal the cores)."""
+
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    worker_cpu_ms: float  # the gunicorn workers
+    db_cpu_ms: float  # the PostgreSQL backends serving them
+    client_cpu_ms: float  # wrk
+    machine_busy: float  # share of all cores busy meanwhile (anyone's work)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def cpu_bound_rps(self, cores: int) -> float:
+        """Throughput if the server side (workers + database) had `cores` to itself."""
+        return 1000 * cores / max(self.worker_cpu_ms + self.db_cpu_ms, 1e-9)
+
+
+def _lua(method: str, body: str | None, headers: dict[str, str]) -> str:
+    lines = [f'wrk.method = "{method}"']
+    if body is not None:
+        lines.append(f"wrk.body = [==[{body}]==]")
+    lines += [f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _parse_wrk(output: str) -> dict:
+    def latency(percentile: str) -> float:
+        match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+    done = re.search(r"(\d+) requests in ([\d.]+)s", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    errors = int(non2xx.group(1)) if non2xx else 0
+    errors += sum(int(g) for g in sockets.groups()) if sockets else 0
+    return {
+        "requests": int(done.group(1)),
+        "seconds": float(done.group(2)),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "errors": errors,
+    }
+
+
+def postgres_backends(database_url: str) -> list[int]:
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+        return [pid for (pid,) in rows]
+
+
+def wrk(
+    name: str,
+    url: str,
+    *,
+    server: Server,
+    seconds: int = 10,
+    connections: int = 4,
+    method: str = "GET",
+    body: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> LoadResult:
+    """Drive `url` with one wrk thread; non-2xx and socket errors count as errors."""
+    headers = dict(headers or {})
+    if body is not None:
+        headers.setdefault("Content-Type", "application/json")
+    payload = None if body is None else json.dumps(body)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_lua(method, payload, headers))
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url]
+    db = postgres_backends(server.database_url) if server.database_url else []
+    before = (cpu_seconds(server.workers), cpu_seconds(db), machine_busy_seconds())
+    start = time.monotonic()
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - start
+    os.unlink(script.name)
+    if status:
+        raise RuntimeError(f"wrk failed:\n{output}")
+    parsed = _parse_wrk(output)
+    per_request = 1000 / max(parsed["requests"], 1)
+    return LoadResult(
+        name=name,
+        worker_cpu_ms=(cpu_seconds(server.workers) - before[0]) * per_request,
+        db_cpu_ms=(cpu_seconds(db) - before[1]) * per_request,
+        client_cpu_ms=(usage.ru_utime + usage.ru_stime) * per_request,
+        machine_busy=(machine_busy_seconds() - before[2]) / elapsed / (os.cpu_count() or 1),
+        **parsed,
+    )
+
+
+def print_table(headers: list[str], rows: list[list[object]]) -> None:
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print(
+            "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+@contextmanager
+def py_spy(pids: list[int], out: Path) -> Iterator[None]:
+    """Sample `pids` with py-spy (`pip install py-spy`) while the block runs,
+    writing collapsed stacks (one "frame;frame;... count" line each) to `out`."""
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "py-spy"),
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--gil",
+                "--output",
+                f"{out}.{pid}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.send_signal(2)  # SIGINT: py-spy writes its output and exits
+            proc.wait(timeout=30)
+        with out.open("w") as merged:
+            for pid in pids:
+                part = Path(f"{out}.{pid}")
+                if part.exists():
+                    merged.write(part.read_text())
+                    part.unlink()
+
+
+def top_frames(collapsed: Path, top: int = 30) -> list[tuple[float, str]]:
+    """Inclusive share of samples per function, from py-spy's collapsed stacks."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        samples += int(count)
+        for frame in set(stack.split(";")):
+            totals[frame] = totals.get(frame, 0) + int(count)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
+    return [(100 * n / max(samples, 1), frame) for frame, n in ranked]

@@ -1,0 +1,204 @@
+"""Every benchmark in one run, one table, against the targets.
+
+    .venv/bin/python tests/benchmarks/run_all.py [--seconds 10] [--connections 4]
+
+One gunicorn server (2 sync workers, the settings of bench_accounts.py plus
+WALLET_DOMAINS=127.0.0.1:<port>) on a throwaway database and Redis DB
+`--redis-db`, driven by wrk over loopback: liveness, password login, the
+authenticated session GET, then wallet challenge and verify for each chain
+family (bench_wallets.py's scenarios), and liveness again. The workers'
+resident memory is read after all that load; the server then stops and
+argon2 verification runs alone at the configured parameters, one process per
+worker.
+
+Ratios are shown as measured (req/s over req/s) and by CPU (server-side CPU
+per request: workers + PostgreSQL backends), the steadier figure on a shared
+machine. Targets (2 cores): login >= 0.85 x argon2 alone; session GET >= 0.55
+x liveness; challenge >= 0.65 x; verify >= 0.30 x; <= 90 MiB RSS per worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo
+
+import bench_wallets
+from _util import (
+    free_port,
+    gunicorn,
+    manage,
+    print_table,
+    redis_url,
+    request,
+    rss_mib,
+    throwaway_database,
+    wrk,
+)
+from bench_accounts import API, EMAIL, PASSWORD, machine_idle_check
+from bench_accounts import app_env as accounts_env
+from bench_argon2 import configured, verify_cpu_ms, verify_rate
+
+TARGETS = {"login": 0.85, "session": 0.55, "challenge": 0.65, "verify": 0.30}
+RSS_TARGET_MIB = 90
+
+
+@dataclass
+class Row:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_ms: float  # server side per request: workers + PostgreSQL backends
+    busy: float  # share of all cores busy meanwhile (anyone's work)
+
+
+def from_load(result) -> Row:
+    """A bench_accounts (_util.wrk) or bench_wallets (run) result."""
+    cpu = getattr(result, "server_cpu_ms", None)
+    if cpu is None:
+        cpu = result.worker_cpu_ms + result.db_cpu_ms
+    busy = getattr(result, "machine_busy", 0.0)
+    return Row(result.name, result.rps, result.p50_ms, result.p99_ms, result.errors, cpu, busy)
+
+
+def measure(server, name: str, path: str, args, **options) -> Row:
+    common = {"server": server, "connections": args.connections, **options}
+    wrk(name, server.url + path, seconds=2, **common)  # warm-up: imports, connections
+    return from_load(wrk(name, server.url + path, seconds=args.seconds, **common))
+
+
+def drive(server, args) -> tuple[list[Row], list[float]]:
+    credentials = {"email": EMAIL, "password": PASSWORD}
+    token = request(server.url + API + "/auth/login", "POST", credentials)["meta"]["session_token"]
+    rows = [
+        measure(server, "liveness", "/health/live", args),
+        measure(server, "login", API + "/auth/login", args, method="POST", body=credentials),
+        measure(server, "session", API + "/auth/session", args, headers={"X-Session-Token": token}),
+    ]
+    for family in bench_wallets.FAMILIES:
+        rows += [from_load(r) for r in bench_wallets.drive_family(server, family, args)]
+    again = measure(server, "liveness (again)", "/health/live", args)
+    return [*rows, again], [rss_mib(pid) for pid in server.workers]
+
+
+def median_rows(rounds: list[list[Row]]) -> list[Row]:
+    """Per scenario, the median of each figure over the rounds (errors: the sum)."""
+    out = []
+    for runs in zip(*rounds, strict=True):
+        out.append(
+            Row(
+                runs[0].name,
+                statistics.median(r.rps for r in runs),
+                statistics.median(r.p50_ms for r in runs),
+                statistics.median(r.p99_ms for r in runs),
+                sum(r.errors for r in runs),
+                statistics.median(r.cpu_ms for r in runs),
+                statistics.median(r.busy for r in runs),
+            )
+        )
+    return out
+
+
+def verdict(target: float | None, measured: float, by_cpu: float) -> str:
+    if target is None:
+        return ""
+    met = (measured >= target, by_cpu >= target)
+    return {(True, True): "OK", (False, False): "MISSED"}.get(
+        met, "OK by CPU" if met[1] else "OK measured"
+    )
+
+
+def report(rows: list[Row], rss: list[float], argon2: tuple[float, float], args) -> None:
+    argon2_rate, argon2_cpu = argon2
+    # The reference: both liveness runs, averaged. A single one may fall on a
+    # busy spell of a shared machine; before and after bracket the others.
+    lives = [r for r in rows if r.name.startswith("liveness")]
+    live = Row(
+        "liveness (mean)",
+        sum(r.rps for r in lives) / len(lives),
+        0.0,
+        0.0,
+        0,
+        sum(r.cpu_ms for r in lives) / len(lives),
+        0.0,
+    )
+    out = []
+    for r in rows:
+        kind = r.name.split()[0]
+        if kind == "login":
+            measured, by_cpu = r.rps / argon2_rate, argon2_cpu / r.cpu_ms
+        else:
+            measured, by_cpu = r.rps / live.rps, live.cpu_ms / r.cpu_ms
+        target = TARGETS.get(kind)
+        out.append(
+            [r.name, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", r.errors,
+             f"{r.cpu_ms:.2f}", f"{100 * r.busy:.0f}%", f"{measured:.2f}", f"{by_cpu:.2f}",
+             f">= {target}" if target else "", verdict(target, measured, by_cpu)]
+        )  # fmt: skip
+    out.append(
+        ["argon2 verify alone", f"{argon2_rate:.1f}", "", "", "", f"{argon2_cpu:.2f}", "",
+         "", "", "", ""]
+    )  # fmt: skip
+    print(
+        f"\n2 gunicorn sync workers; wrk 1 thread x {args.connections} connections, "
+        f"{args.seconds}s per scenario, median of {args.rounds} round(s).\nRatios: login "
+        "against argon2 alone, the rest against the mean of the two liveness runs; "
+        "CPU = server side (workers + PostgreSQL) per request."
+    )
+    print_table(
+        ["scenario", "req/s", "p50 ms", "p99 ms", "errors", "CPU ms/req", "cores busy",
+         "ratio", "ratio by CPU", "target", ""],
+        out,
+    )  # fmt: skip
+    worst = max(rss)
+    print(
+        "\nRSS per worker after the run: "
+        + ", ".join(f"{m:.1f} MiB" for m in rss)
+        + f"  (target <= {RSS_TARGET_MIB} MiB: {'OK' if worst <= RSS_TARGET_MIB else 'MISSED'})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--redis-db", type=int, default=10)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every scenario this many times and report the medians (steadier when "
+        "the machine is shared)",
+    )
+    args = parser.parse_args()
+
+    busy = machine_idle_check()
+    if busy > 0.10:
+        print(f"warning: {100 * busy:.0f}% of the CPUs were busy before the run", file=sys.stderr)
+    port = free_port()  # the wallet messages name the server's host:port
+    with throwaway_database() as database_url, redis_url(args.redis_db) as redis:
+        env = {**accounts_env(database_url, redis), "WALLET_DOMAINS": f"127.0.0.1:{port}"}
+        manage(env, "migrate", "--noinput")
+        manage(env, "createsuperuser", "--noinput")
+        with gunicorn(env, workers=2, port=port) as server:
+            rounds = []
+            for _ in range(args.rounds):
+                rows, rss = drive(server, args)
+                rounds.append(rows)
+    workers = len(rss)
+    argon2 = [
+        (verify_rate(configured(), workers, args.seconds), verify_cpu_ms(configured()))
+        for _ in range(args.rounds)
+    ]
+    rates, cpus = zip(*argon2, strict=True)
+    report(median_rows(rounds), rss, (statistics.median(rates), statistics.median(cpus)), args)
+
+
+if __name__ == "__main__":
+    main()
