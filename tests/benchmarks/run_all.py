@@ -7,9 +7,9 @@ WALLET_DOMAINS=127.0.0.1:<port>) on a throwaway database and Redis DB
 `--redis-db`, driven by wrk over loopback: liveness, password login, the
 authenticated session GET, then wallet challenge and verify for each chain
 family (bench_wallets.py's scenarios), and liveness again. The workers'
-resident memory is read after all that load; the server then stops and
-argon2 verification runs alone at the configured parameters, one process per
-worker.
+resident memory is read after all that load. argon2 verification runs alone
+at the configured parameters, one process per worker, before the server starts
+and again after it stops (the median is the login's reference).
 
 Ratios are shown as measured (req/s over req/s) and by CPU (server-side CPU
 per request: workers + PostgreSQL backends), the steadier figure on a shared
@@ -181,6 +181,9 @@ def main() -> None:
     busy = machine_idle_check()
     if busy > 0.10:
         print(f"warning: {100 * busy:.0f}% of the CPUs were busy before the run", file=sys.stderr)
+    # argon2 alone before the server and again after it, like liveness: the
+    # reference moved by a third between runs on a shared machine.
+    argon2 = [(verify_rate(configured(), 2, args.seconds), verify_cpu_ms(configured()))]
     port = free_port()  # the wallet messages name the server's host:port
     with throwaway_database() as database_url, redis_url(args.redis_db) as redis:
         env = {**accounts_env(database_url, redis), "WALLET_DOMAINS": f"127.0.0.1:{port}"}
@@ -192,10 +195,14 @@ def main() -> None:
                 rows, rss = drive(server, args)
                 rounds.append(rows)
     workers = len(rss)
-    argon2 = [
+    argon2 += [
         (verify_rate(configured(), workers, args.seconds), verify_cpu_ms(configured()))
         for _ in range(args.rounds)
     ]
+    print(
+        "argon2 alone, before and after the server: "
+        + ", ".join(f"{rate:.1f}/s ({cpu:.1f} ms CPU)" for rate, cpu in argon2)
+    )
     rates, cpus = zip(*argon2, strict=True)
     report(median_rows(rounds), rss, (statistics.median(rates), statistics.median(cpus)), args)
 
