@@ -5,7 +5,8 @@
 - `manage()`: `manage.py` with an environment (migrate, createsuperuser, ...);
 - `gunicorn()`: the app served on a free loopback port, until the block ends;
 - `wrk()`: load from wrk (C, event loop: a few % of one core at thousands of
-  req/s, so the server keeps the cores) plus the CPU each side used.
+  req/s, so the server keeps the cores) plus the CPU each side used;
+  `warmed_wrk()` the same after a 2 s warm-up.
 """
 
 from __future__ import annotations
@@ -186,17 +187,47 @@ class LoadResult:
     def rps(self) -> float:
         return self.requests / self.seconds
 
+    @property
+    def server_cpu_ms(self) -> float:
+        """Workers + database: what the server side spends per request."""
+        return self.worker_cpu_ms + self.db_cpu_ms
+
     def cpu_bound_rps(self, cores: int) -> float:
         """Throughput if the server side (workers + database) had `cores` to itself."""
-        return 1000 * cores / max(self.worker_cpu_ms + self.db_cpu_ms, 1e-9)
+        return 1000 * cores / max(self.server_cpu_ms, 1e-9)
 
 
-def _lua(method: str, body: str | None, headers: dict[str, str]) -> str:
+def _lua(
+    method: str, body: str | None, headers: dict[str, str], bodies: str | None, once: bool
+) -> str:
+    """wrk's script: a fixed request, or one body per request from a JSONL
+    file, cycling through it or (`once`) stopping the thread when it runs out."""
     lines = [f'wrk.method = "{method}"']
     if body is not None:
         lines.append(f"wrk.body = [==[{body}]==]")
     lines += [f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in headers.items()]
+    if bodies is not None:
+        lines.append(_bodies_lua(bodies, once))
     return "\n".join(lines) + "\n"
+
+
+def _bodies_lua(path: str, once: bool) -> str:
+    # A reused nonce answers a cheap 400 and would flatter the rate: in `once`
+    # mode each body is sent once and the thread stops when they run out.
+    return f"""
+local bodies, index, once = {{}}, 0, {str(once).lower()}
+function init(args)
+  for line in io.lines([==[{path}]==]) do bodies[#bodies + 1] = line end
+end
+function request()
+  index = index + 1
+  if index > #bodies then
+    if once then wrk.thread:stop() end
+    index = once and #bodies or 1
+  end
+  return wrk.format(nil, nil, nil, bodies[index])
+end
+"""
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -240,14 +271,20 @@ def wrk(
     method: str = "GET",
     body: dict | None = None,
     headers: dict[str, str] | None = None,
+    bodies: str | None = None,
+    once: bool = False,
 ) -> LoadResult:
-    """Drive `url` with one wrk thread; non-2xx and socket errors count as errors."""
+    """Drive `url` with one wrk thread; non-2xx and socket errors count as errors.
+
+    `body` is sent with every request; `bodies` (a JSONL file) gives one body per
+    request instead, cycled, or each sent `once`.
+    """
     headers = dict(headers or {})
-    if body is not None:
+    if body is not None or bodies is not None:
         headers.setdefault("Content-Type", "application/json")
     payload = None if body is None else json.dumps(body)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(method, payload, headers))
+        script.write(_lua(method, payload, headers, bodies, once))
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url]
     db = postgres_backends(server.database_url) if server.database_url else []
     before = (cpu_seconds(server.workers), cpu_seconds(db), machine_busy_seconds())
@@ -269,6 +306,12 @@ def wrk(
         machine_busy=(machine_busy_seconds() - before[2]) / elapsed / (os.cpu_count() or 1),
         **parsed,
     )
+
+
+def warmed_wrk(name: str, url: str, *, server: Server, seconds: int, **options) -> LoadResult:
+    """wrk() after a 2 s warm-up that loads lazy imports and opens connections."""
+    wrk(name, url, server=server, seconds=2, **options)
+    return wrk(name, url, server=server, seconds=seconds, **options)
 
 
 def print_table(headers: list[str], rows: list[list[object]]) -> None:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo
 
 import bench_wallets
 from _util import (
+    LoadResult,
     free_port,
     gunicorn,
     manage,
@@ -37,10 +38,9 @@ from _util import (
     request,
     rss_mib,
     throwaway_database,
-    wrk,
+    warmed_wrk,
 )
 from bench_accounts import API, EMAIL, PASSWORD, machine_idle_check
-from bench_accounts import app_env as accounts_env
 from bench_argon2 import configured, verify_cpu_ms, verify_rate
 
 TARGETS = {"login": 0.85, "session": 0.55, "challenge": 0.65, "verify": 0.30}
@@ -58,33 +58,38 @@ class Row:
     busy: float  # share of all cores busy meanwhile (anyone's work)
 
 
-def from_load(result) -> Row:
-    """A bench_accounts (_util.wrk) or bench_wallets (run) result."""
-    cpu = getattr(result, "server_cpu_ms", None)
-    if cpu is None:
-        cpu = result.worker_cpu_ms + result.db_cpu_ms
-    busy = getattr(result, "machine_busy", 0.0)
-    return Row(result.name, result.rps, result.p50_ms, result.p99_ms, result.errors, cpu, busy)
-
-
-def measure(server, name: str, path: str, args, **options) -> Row:
-    common = {"server": server, "connections": args.connections, **options}
-    wrk(name, server.url + path, seconds=2, **common)  # warm-up: imports, connections
-    return from_load(wrk(name, server.url + path, seconds=args.seconds, **common))
+def from_load(result: LoadResult) -> Row:
+    return Row(
+        result.name,
+        result.rps,
+        result.p50_ms,
+        result.p99_ms,
+        result.errors,
+        result.server_cpu_ms,
+        result.machine_busy,
+    )
 
 
 def drive(server, args) -> tuple[list[Row], list[float]]:
     credentials = {"email": EMAIL, "password": PASSWORD}
     token = request(server.url + API + "/auth/login", "POST", credentials)["meta"]["session_token"]
-    rows = [
-        measure(server, "liveness", "/health/live", args),
-        measure(server, "login", API + "/auth/login", args, method="POST", body=credentials),
-        measure(server, "session", API + "/auth/session", args, headers={"X-Session-Token": token}),
+    load = {"server": server, "seconds": args.seconds, "connections": args.connections}
+    results = [
+        warmed_wrk("liveness", server.url + "/health/live", **load),
+        warmed_wrk(
+            "login", server.url + API + "/auth/login", method="POST", body=credentials, **load
+        ),
+        warmed_wrk(
+            "session",
+            server.url + API + "/auth/session",
+            headers={"X-Session-Token": token},
+            **load,
+        ),
     ]
     for family in bench_wallets.FAMILIES:
-        rows += [from_load(r) for r in bench_wallets.drive_family(server, family, args)]
-    again = measure(server, "liveness (again)", "/health/live", args)
-    return [*rows, again], [rss_mib(pid) for pid in server.workers]
+        results += bench_wallets.drive_family(server, family, args)
+    results.append(warmed_wrk("liveness (again)", server.url + "/health/live", **load))
+    return [from_load(r) for r in results], [rss_mib(pid) for pid in server.workers]
 
 
 def median_rows(rounds: list[list[Row]]) -> list[Row]:
@@ -186,7 +191,7 @@ def main() -> None:
     argon2 = [(verify_rate(configured(), 2, args.seconds), verify_cpu_ms(configured()))]
     port = free_port()  # the wallet messages name the server's host:port
     with throwaway_database() as database_url, redis_url(args.redis_db) as redis:
-        env = {**accounts_env(database_url, redis), "WALLET_DOMAINS": f"127.0.0.1:{port}"}
+        env = bench_wallets.app_env(database_url, redis, port)
         manage(env, "migrate", "--noinput")
         manage(env, "createsuperuser", "--noinput")
         with gunicorn(env, workers=2, port=port) as server:
