@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import EmailAddress, User
 
@@ -82,6 +83,12 @@ class HeadlessClient:
 
     def delete(self, path, data=None, **kw):
         return self.request("DELETE", path, data, **kw)
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    """The OpenAPI schema drf-spectacular generates (what /api/schema/ serves)."""
+    return SchemaGenerator().get_schema(request=None, public=True)
 
 
 @pytest.fixture(params=["app", "browser"])

@@ -13,17 +13,11 @@ import jsonschema
 import pytest
 from django.core.management import call_command
 from django.urls import URLPattern
-from drf_spectacular.generators import SchemaGenerator
 
 from accounts.api import urls as account_urls
 from tests.conftest import PASSWORD
 
 PREFIX = "/_allauth/{client}/v1/"
-
-
-@pytest.fixture(scope="module")
-def schema() -> dict:
-    return SchemaGenerator().get_schema(request=None, public=True)
 
 
 def _inline(node: Any, components: dict) -> Any:
