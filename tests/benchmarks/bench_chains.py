@@ -47,90 +47,70 @@ def bench_evm(seconds: float) -> None:
     from eth_account import Account
     from eth_account.messages import encode_defunct
 
+    from tests.wallets.conftest import EvmWallet
     from wallets.chains.evm import EvmFamily
 
-    evm, wallet = EvmFamily(), Account.create()
-    message = evm.build_message(challenge("eip155:1", wallet.address))
+    evm, wallet = EvmFamily(), EvmWallet()
+    message = evm.build_message(challenge(wallet.chain, wallet.address))
+    signature = bytes.fromhex(wallet.sign(message).removeprefix("0x"))
     signable = encode_defunct(text=message)
-    signature = wallet.sign_message(signable).signature
-    hex_signature = signature.to_0x_hex()
     measure(
         "evm: eth-account recover_message",
         lambda: Account.recover_message(signable, signature=signature),
         seconds,
     )
-    measure(
-        "evm: EvmFamily.verify (EOA)",
-        lambda: evm.verify(
-            chain="eip155:1",
-            address=wallet.address,
-            message=message,
-            signature=hex_signature,
-            public_key=None,
-        ),
-        seconds,
-    )
+    measure("evm: EvmFamily.verify (EOA)", family_verify(evm, wallet, message), seconds)
     measure("evm: parse_message", lambda: evm.parse_message(message), seconds)
 
 
 def bench_solana(seconds: float) -> None:
-    import base58
-    from nacl.signing import SigningKey
-
+    from tests.wallets.conftest import SolanaWallet
     from wallets.chains.solana import SolanaFamily
 
-    solana, key = SolanaFamily(), SigningKey.generate()
-    address = base58.b58encode(bytes(key.verify_key)).decode()
-    chain = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
-    message = solana.build_message(challenge(chain, address))
-    raw = key.sign(message.encode()).signature
-    signature = base58.b58encode(raw).decode()
+    solana, wallet = SolanaFamily(), SolanaWallet(chain="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp")
+    message = solana.build_message(challenge(wallet.chain, wallet.address))
+    raw = wallet.key.sign(message.encode()).signature
     measure(
         "solana: PyNaCl VerifyKey.verify",
-        lambda: key.verify_key.verify(message.encode(), raw),
+        lambda: wallet.key.verify_key.verify(message.encode(), raw),
         seconds,
     )
-    measure(
-        "solana: SolanaFamily.verify",
-        lambda: solana.verify(
-            chain=chain, address=address, message=message, signature=signature, public_key=None
-        ),
-        seconds,
-    )
+    measure("solana: SolanaFamily.verify", family_verify(solana, wallet, message), seconds)
 
 
 def bench_cosmos(seconds: float) -> None:
-    import bech32
-    from coincurve import PrivateKey
     from coincurve.ecdsa import cdata_to_der, deserialize_compact
 
-    from wallets.chains.cosmos import CosmosFamily, adr036_sign_doc, ripemd160
+    from tests.wallets.conftest import CosmosWallet, amino_sign_doc
+    from wallets.chains.cosmos import CosmosFamily
 
-    cosmos, key = CosmosFamily(), PrivateKey()
-    account = ripemd160(hashlib.sha256(key.public_key.format()).digest())
-    address = bech32.bech32_encode("cosmos", bech32.convertbits(account, 8, 5))
-    message = cosmos.build_message(challenge("cosmos:cosmoshub-4", address))
-    digest = hashlib.sha256(adr036_sign_doc(address, message)).digest()
-    raw = key.sign_recoverable(digest, hasher=None)[:64]
-    der = cdata_to_der(deserialize_compact(raw))
-    public_key = base64.b64encode(key.public_key.format()).decode()
-    signature = base64.b64encode(raw).decode()
+    cosmos, wallet = CosmosFamily(), CosmosWallet()
+    message = cosmos.build_message(challenge(wallet.chain, wallet.address))
+    digest = hashlib.sha256(amino_sign_doc(wallet.address, message)).digest()
+    der = cdata_to_der(deserialize_compact(base64.b64decode(wallet.sign(message))))
     measure(
         "cosmos: coincurve secp256k1 verify",
-        lambda: key.public_key.verify(der, digest, hasher=None),
+        lambda: wallet.key.public_key.verify(der, digest, hasher=None),
         seconds,
     )
     measure(
         "cosmos: CosmosFamily.verify (ADR-036)",
-        lambda: cosmos.verify(
-            chain="cosmos:cosmoshub-4",
-            address=address,
-            message=message,
-            signature=signature,
-            public_key=public_key,
-        ),
+        family_verify(cosmos, wallet, message),
         seconds,
     )
+
+
+def family_verify(family, wallet, message: str) -> Callable[[], None]:
+    """The family's whole check of `message` signed the way its wallets sign
+    (tests/wallets/conftest.py); signing and encoding stay outside the timing."""
+    arguments = {
+        "chain": wallet.chain,
+        "address": wallet.address,
+        "message": message,
+        "signature": wallet.sign(message),
+        "public_key": wallet.public_key,
+    }
+    return lambda: family.verify(**arguments)
 
 
 def main() -> None:
