@@ -45,6 +45,7 @@ from bench_argon2 import configured, verify_cpu_ms, verify_rate
 
 TARGETS = {"login": 0.85, "session": 0.55, "challenge": 0.65, "verify": 0.30}
 RSS_TARGET_MIB = 90
+WORKERS = 2  # gunicorn sync workers; argon2 alone runs as many processes
 
 
 @dataclass
@@ -151,7 +152,7 @@ def report(rows: list[Row], rss: list[float], argon2: tuple[float, float], args)
          "", "", "", ""]
     )  # fmt: skip
     print(
-        f"\n2 gunicorn sync workers; wrk 1 thread x {args.connections} connections, "
+        f"\n{WORKERS} gunicorn sync workers; wrk 1 thread x {args.connections} connections, "
         f"{args.seconds}s per scenario, median of {args.rounds} round(s).\nRatios: login "
         "against argon2 alone, the rest against the mean of the two liveness runs; "
         "CPU = server side (workers + PostgreSQL) per request."
@@ -167,6 +168,11 @@ def report(rows: list[Row], rss: list[float], argon2: tuple[float, float], args)
         + ", ".join(f"{m:.1f} MiB" for m in rss)
         + f"  (target <= {RSS_TARGET_MIB} MiB: {'OK' if worst <= RSS_TARGET_MIB else 'MISSED'})"
     )
+
+
+def argon2_alone(seconds: int) -> tuple[float, float]:
+    """Verifies/s with one process per worker, and CPU ms per verify."""
+    return verify_rate(configured(), WORKERS, seconds), verify_cpu_ms(configured())
 
 
 def main() -> None:
@@ -186,24 +192,21 @@ def main() -> None:
     busy = machine_idle_check()
     if busy > 0.10:
         print(f"warning: {100 * busy:.0f}% of the CPUs were busy before the run", file=sys.stderr)
+
     # argon2 alone before the server and again after it, like liveness: the
     # reference moved by a third between runs on a shared machine.
-    argon2 = [(verify_rate(configured(), 2, args.seconds), verify_cpu_ms(configured()))]
+    argon2 = [argon2_alone(args.seconds)]
     port = free_port()  # the wallet messages name the server's host:port
     with throwaway_database() as database_url, redis_url(args.redis_db) as redis:
         env = bench_wallets.app_env(database_url, redis, port)
         manage(env, "migrate", "--noinput")
         manage(env, "createsuperuser", "--noinput")
-        with gunicorn(env, workers=2, port=port) as server:
+        with gunicorn(env, workers=WORKERS, port=port) as server:
             rounds = []
             for _ in range(args.rounds):
                 rows, rss = drive(server, args)
                 rounds.append(rows)
-    workers = len(rss)
-    argon2 += [
-        (verify_rate(configured(), workers, args.seconds), verify_cpu_ms(configured()))
-        for _ in range(args.rounds)
-    ]
+    argon2 += [argon2_alone(args.seconds) for _ in range(args.rounds)]
     print(
         "argon2 alone, before and after the server: "
         + ", ".join(f"{rate:.1f}/s ({cpu:.1f} ms CPU)" for rate, cpu in argon2)
