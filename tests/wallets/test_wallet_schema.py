@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from tests.test_schema import PREFIX, assert_documented, schema  # noqa: F401  (fixture)
+from tests.test_schema import PREFIX, assert_documented
 from tests.wallets.helpers import CHALLENGE, WALLETS, issue, sign_in, verify
 from wallets.api import urls
 
 
-def test_every_wallet_endpoint_is_documented(schema):  # noqa: F811
+def test_every_wallet_endpoint_is_documented(schema):
     for pattern in urls.urlpatterns:
         view = pattern.callback.view_class
         methods = {m for m in ("get", "post", "delete") if hasattr(view, m)}
@@ -18,7 +18,7 @@ def test_every_wallet_endpoint_is_documented(schema):  # noqa: F811
             assert set(schema["paths"][path]) == methods, path
 
 
-def test_real_wallet_responses_match_the_schema(schema, headless, make_headless, any_wallet):  # noqa: F811
+def test_real_wallet_responses_match_the_schema(schema, headless, make_headless, any_wallet):
     kind = headless.kind
     response = headless.post(CHALLENGE, {"chain": "nope", "address": "x", "process": "login"})
     assert_documented(schema, response, kind, "auth/wallet/challenge", "post")
