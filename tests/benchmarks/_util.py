@@ -17,6 +17,7 @@ import re
 import secrets
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -33,6 +34,26 @@ BIN = REPO / ".venv" / "bin"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def image_tunables() -> str:
+    """GLIBC_TUNABLES as docker/Dockerfile sets it for every container."""
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    match = re.search(r"^ENV GLIBC_TUNABLES=(\S+)$", dockerfile, re.M)
+    if match is None:
+        raise SystemExit("docker/Dockerfile sets no GLIBC_TUNABLES")
+    return match.group(1)
+
+
+def as_in_the_image() -> str:
+    """Run this script again under the image's malloc settings unless
+    GLIBC_TUNABLES is already set (set it empty to measure glibc's defaults).
+    glibc reads them only when a process starts; the server and the argon2
+    reference inherit them from here. Returns the setting in force."""
+    if "GLIBC_TUNABLES" not in os.environ:
+        env = {**os.environ, "GLIBC_TUNABLES": image_tunables()}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)  # noqa: S606 (this script, again)
+    return os.environ["GLIBC_TUNABLES"]
 
 
 @contextmanager

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo, for ac
 
 from _util import (
     LoadResult,
+    as_in_the_image,
     gunicorn,
     machine_busy_seconds,
     manage,
@@ -183,6 +184,7 @@ def main() -> None:
         help="WSGI module to serve (a what-if variant on PYTHONPATH, for instance)",
     )
     args = parser.parse_args()
+    tunables = as_in_the_image()
 
     busy = machine_idle_check()
     if busy > 0.10:
@@ -200,6 +202,7 @@ def main() -> None:
         ) as server:
             results = {r.name: r for r in drive(server, args)}
     argon2 = (verify_rate(configured(), args.workers, args.seconds), verify_cpu_ms(configured()))
+    print(f"GLIBC_TUNABLES={tunables}")
     report(results, argon2, args)
 
 

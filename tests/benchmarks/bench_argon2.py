@@ -128,10 +128,13 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
-    from _util import print_table
+    from _util import as_in_the_image, print_table
+
+    tunables = as_in_the_image()
 
     rows = [measure(p, rounds=args.rounds, procs=args.procs, seconds=args.seconds) for p in PARAMS]
     print(f"argon2id, {os.cpu_count()} CPUs; medians of {args.rounds} calls, ms")
+    print(f"GLIBC_TUNABLES={tunables}")
     print_table(
         [
             "set",

@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))  # tests.wallets.conftest: wallets that sign
 from _util import (  # noqa: E402
     LoadResult,
     Server,
+    as_in_the_image,
     free_port,
     gunicorn,
     manage,
@@ -137,6 +138,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--redis-db", type=int, default=12)
     args = parser.parse_args()
+    as_in_the_image()
 
     port = free_port()  # the messages name the server's host:port: pick it first
     with throwaway_database() as database_url, redis_url(args.redis_db) as redis:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo
 import bench_wallets
 from _util import (
     LoadResult,
+    as_in_the_image,
     free_port,
     gunicorn,
     manage,
@@ -188,6 +189,7 @@ def main() -> None:
         "the machine is shared)",
     )
     args = parser.parse_args()
+    tunables = as_in_the_image()
 
     busy = machine_idle_check()
     if busy > 0.10:
@@ -211,6 +213,7 @@ def main() -> None:
         "argon2 alone, before and after the server: "
         + ", ".join(f"{rate:.1f}/s ({cpu:.1f} ms CPU)" for rate, cpu in argon2)
     )
+    print(f"GLIBC_TUNABLES={tunables} (docker/Dockerfile's unless set)")
     rates, cpus = zip(*argon2, strict=True)
     report(median_rows(rounds), rss, (statistics.median(rates), statistics.median(cpus)), args)
 
