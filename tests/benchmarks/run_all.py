@@ -163,6 +163,8 @@ def report(rows: list[Row], rss: list[float], argon2: tuple[float, float], args)
          "ratio", "ratio by CPU", "target", ""],
         out,
     )  # fmt: skip
+    if not rss:
+        return
     worst = max(rss)
     print(
         "\nRSS per worker after the run: "
