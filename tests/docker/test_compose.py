@@ -215,3 +215,10 @@ def test_check_deploy_passes_with_the_prod_environment(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_prod_web_keeps_the_image_malloc_settings_unless_told(prod):
+    # Null: Compose leaves the variable unset, so the image's ENV applies.
+    assert prod["services"]["web"]["environment"]["GLIBC_TUNABLES"] is None
+    opted_out = compose_config("compose.prod.yaml", env={**PROD_ENV, "GLIBC_TUNABLES": ""})
+    assert opted_out["services"]["web"]["environment"]["GLIBC_TUNABLES"] == ""
