@@ -1,4 +1,4 @@
-"""OpenAPI description of the wallet endpoints, in accounts.api.schema's terms.
+"""OpenAPI description of the wallet endpoints, in accounts.api.openapi's terms.
 
 Imported by WalletsConfig.ready(): the view extensions register on import.
 """
@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from accounts.api.errors import Code
-from accounts.api.schema import (
+from accounts.api.openapi import (
     ApiOperation,
     WalletSerializer,
     authenticated,
