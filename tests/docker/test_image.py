@@ -192,11 +192,13 @@ def _base_env_value(name: str) -> str:
 # Resident memory (MiB) grown by three argon2 checks at Signet's parameters,
 # from a process that had not hashed before.
 _ARGON2_GROWTH = """
+import os
 from accounts.hashers import SignetArgon2PasswordHasher
 hasher = SignetArgon2PasswordHasher()
 encoded = hasher.encode("correct horse battery staple", hasher.salt())
 def rss():
-    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+    pages = int(open("/proc/self/statm").read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 before = rss()
 for attempt in ("wrong", "correct horse battery staple", "still wrong"):
     hasher.verify(attempt, encoded)
