@@ -8,7 +8,8 @@ Everything that differs between deployments comes from the environment:
     GUNICORN_TIMEOUT          seconds a request may take before its worker is restarted (30)
     GUNICORN_GRACEFUL_TIMEOUT seconds in-flight requests get after SIGTERM (30)
     GUNICORN_KEEPALIVE        keep-alive seconds towards the proxy in front (5)
-    GUNICORN_MAX_REQUESTS     recycle a worker after this many requests (1000; 0: never)
+    GUNICORN_MAX_REQUESTS     recycle a worker after this many requests (10000; 0: never)
+    GUNICORN_PRELOAD          load the app once in the master, before forking workers (1)
     GUNICORN_CONTROL_SOCKET   path of gunicornc's control socket (default: none)
     LOG_LEVEL                 gunicorn's error log level (info)
 
@@ -35,8 +36,16 @@ threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+# A worker that imports the app itself spends ~650 ms of CPU before its first
+# request. Measured on 2 cores, 2 workers, /health/live under wrk: recycling
+# every 1000 requests served 1700-1870 req/s with 27-86 ms mean latency;
+# preloading and every 10000 requests 4512 req/s, 1.1 ms (never: 4610-4711).
+# The master imports the app before forking (nothing connects at import: the
+# database and Redis connect on first use, prometheus_client resets its files
+# after a fork), so a new worker only forks.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = max_requests // 10
+preload_app = _int("GUNICORN_PRELOAD", 1) != 0
 
 # Logs go to the container's stdout/stderr; Docker collects them. No access
 # log here: the app writes one line per request itself, with the request id,

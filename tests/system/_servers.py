@@ -264,15 +264,21 @@ class SignetServer:
         return f"{self.origin}/_allauth/{client}/v1{path}"
 
     def start(self) -> None:
+        # The image's gunicorn settings (docker/gunicorn.conf.py: preloaded
+        # workers, no control socket), sized and bound through its variables.
         command = [
-            sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(self.workers),
-            "-b", f"{HOST}:{self.port}", "--graceful-timeout", "5", "--timeout", "60",
-            # gunicorn 27 otherwise puts a control socket in ~/.gunicorn, one path for all.
-            "--no-control-socket",
+            sys.executable, "-m", "gunicorn", "--config", "docker/gunicorn.conf.py", "config.wsgi",
         ]  # fmt: skip
+        env = {
+            **self.env,
+            "WEB_CONCURRENCY": str(self.workers),
+            "GUNICORN_BIND": f"{HOST}:{self.port}",
+            "GUNICORN_GRACEFUL_TIMEOUT": "5",
+            "GUNICORN_TIMEOUT": "60",
+        }
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,
             )  # fmt: skip
         if not wait_until(self._live, START_TIMEOUT, 0.2):
