@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -107,16 +108,31 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
+def _stat(pid: int) -> list[int] | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    return [int(f) for f in fields[11:15]]  # utime, stime, cutime, cstime
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each live process, from /proc."""
+    stats = {pid: _stat(pid) for pid in pids}
+    return {pid: (st[0] + st[1]) / CLK_TCK for pid, st in stats.items() if st is not None}
+
+
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of live processes, from /proc."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLK_TCK
+    return sum(cpu_by_pid(pids).values())
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process, its children that ended (reaped) and the live
+    ones: a gunicorn master and every worker it ever had, recycled ones too."""
+    own = _stat(pid)
+    if own is None:
+        return 0.0
+    return sum(own) / CLK_TCK + cpu_seconds(children(pid))
 
 
 def machine_busy_seconds() -> float:
@@ -130,7 +146,11 @@ class Server:
     url: str
     process: subprocess.Popen
     database_url: str | None = None
-    workers: list[int] = field(default_factory=list)
+
+    @property
+    def workers(self) -> list[int]:
+        """The live workers (gunicorn replaces them every GUNICORN_MAX_REQUESTS)."""
+        return children(self.process.pid)
 
 
 def request(url: str, method: str = "GET", body: dict | None = None, headers=None) -> dict:
@@ -154,11 +174,21 @@ def gunicorn(
 ) -> Iterator[Server]:
     """Serve `app` (a WSGI module) on loopback until the block ends: on `port`,
     or a free one (a caller that must name the port in its settings picks it
-    first with free_port())."""
+    first with free_port()). The image's gunicorn settings
+    (docker/gunicorn.conf.py: preloaded workers, recycling, multiprocess
+    metrics as compose.prod.yaml has them), sized through its variables."""
     port = port or free_port()
-    cmd = [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}"]
-    cmd += ["--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads)]
-    cmd += ["--log-level", "warning", "--timeout", "60"]
+    cmd = [str(BIN / "gunicorn"), "--config", "docker/gunicorn.conf.py", app]
+    cmd += ["--worker-class", worker_class]
+    metrics_dir = tempfile.mkdtemp(prefix="signet-bench-metrics-")
+    env = {
+        **env,
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_TIMEOUT": "60",
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+    }
     process = subprocess.Popen(cmd, cwd=REPO, env=env)
     server = Server(f"http://127.0.0.1:{port}", process, env.get("DATABASE_URL"))
     try:
@@ -173,11 +203,11 @@ def gunicorn(
                 time.sleep(0.2)
         while len(children(process.pid)) < workers:
             time.sleep(0.1)
-        server.workers = children(process.pid)
         yield server
     finally:
         process.terminate()
         process.wait(timeout=30)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def rss_mib(pid: int) -> float:
@@ -199,7 +229,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int
-    worker_cpu_ms: float  # the gunicorn workers
+    worker_cpu_ms: float  # the gunicorn master and its workers, recycled ones included
     db_cpu_ms: float  # the PostgreSQL backends serving them
     client_cpu_ms: float  # wrk
     machine_busy: float  # share of all cores busy meanwhile (anyone's work)
@@ -307,8 +337,8 @@ def wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(method, payload, headers, bodies, once))
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url]
-    db = postgres_backends(server.database_url) if server.database_url else []
-    before = (cpu_seconds(server.workers), cpu_seconds(db), machine_busy_seconds())
+    db_before = cpu_by_pid(_backends(server))
+    before = (tree_cpu_seconds(server.process.pid), machine_busy_seconds())
     start = time.monotonic()
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     output = process.stdout.read() if process.stdout else ""
@@ -319,14 +349,22 @@ def wrk(
         raise RuntimeError(f"wrk failed:\n{output}")
     parsed = _parse_wrk(output)
     per_request = 1000 / max(parsed["requests"], 1)
+    # Backends opened by new workers count whole; one that closed with its
+    # worker during the run loses its last stretch (/proc has it no more).
+    db_after = cpu_by_pid(_backends(server))
+    db_cpu = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
     return LoadResult(
         name=name,
-        worker_cpu_ms=(cpu_seconds(server.workers) - before[0]) * per_request,
-        db_cpu_ms=(cpu_seconds(db) - before[1]) * per_request,
+        worker_cpu_ms=(tree_cpu_seconds(server.process.pid) - before[0]) * per_request,
+        db_cpu_ms=db_cpu * per_request,
         client_cpu_ms=(usage.ru_utime + usage.ru_stime) * per_request,
-        machine_busy=(machine_busy_seconds() - before[2]) / elapsed / (os.cpu_count() or 1),
+        machine_busy=(machine_busy_seconds() - before[1]) / elapsed / (os.cpu_count() or 1),
         **parsed,
     )
+
+
+def _backends(server: Server) -> list[int]:
+    return postgres_backends(server.database_url) if server.database_url else []
 
 
 def warmed_wrk(name: str, url: str, *, server: Server, seconds: int, **options) -> LoadResult:
