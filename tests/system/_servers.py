@@ -281,9 +281,14 @@ class SignetServer:
                 command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,
             )  # fmt: skip
-        if not wait_until(self._live, START_TIMEOUT, 0.2):
+        # With the app preloaded, the first worker answers while the master is
+        # still forking the others: started means all of them are there.
+        if not wait_until(self._all_workers_live, START_TIMEOUT, 0.2):
             self.stop()
             raise RuntimeError(f"gunicorn did not come up:\n{_tail(self.log)}")
+
+    def _all_workers_live(self) -> bool:
+        return self._live() and len(self.worker_pids()) >= self.workers
 
     def _live(self) -> bool:
         if self.process is None or self.process.poll() is not None:
