@@ -37,22 +37,15 @@ REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def image_tunables() -> str:
-    """GLIBC_TUNABLES as docker/Dockerfile sets it for every container."""
-    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
-    match = re.search(r"^ENV GLIBC_TUNABLES=(\S+)$", dockerfile, re.M)
-    if match is None:
-        raise SystemExit("docker/Dockerfile sets no GLIBC_TUNABLES")
-    return match.group(1)
-
-
 def as_in_the_image() -> str:
     """Run this script again under the image's malloc settings unless
     GLIBC_TUNABLES is already set (set it empty to measure glibc's defaults).
     glibc reads them only when a process starts; the server and the argon2
     reference inherit them from here. Returns the setting in force."""
     if "GLIBC_TUNABLES" not in os.environ:
-        env = {**os.environ, "GLIBC_TUNABLES": image_tunables()}
+        from tests.docker import image_env  # what docker/Dockerfile sets
+
+        env = {**os.environ, "GLIBC_TUNABLES": image_env("GLIBC_TUNABLES")}
         os.execve(sys.executable, [sys.executable, *sys.argv], env)  # noqa: S606 (this script, again)
     return os.environ["GLIBC_TUNABLES"]
 
@@ -201,7 +194,7 @@ def gunicorn(
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.2)
-        while len(children(process.pid)) < workers:
+        while len(server.workers) < workers:
             time.sleep(0.1)
         yield server
     finally:

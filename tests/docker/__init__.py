@@ -27,6 +27,29 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
+DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()
+
+
+def dockerfile_stage(name: str) -> str:
+    """The instructions of one build stage of docker/Dockerfile."""
+    match = re.search(rf"^FROM \S+ AS {name}\n(.*?)(?=^FROM |\Z)", DOCKERFILE, re.M | re.S)
+    assert match, f"no stage {name!r}"
+    return match.group(1)
+
+
+def instructions(stage: str) -> list[str]:
+    """The stage's instructions, continuation lines joined."""
+    return [i.strip() for i in re.split(r"(?<!\\)\n", stage.replace("\\\n", " ")) if i.strip()]
+
+
+def image_env(name: str) -> str:
+    """A variable the base stage's ENV sets (every image target has it)."""
+    env = " ".join(i for i in instructions(dockerfile_stage("base")) if i.startswith("ENV "))
+    match = re.search(rf"\b{name}=(\S+)", env)
+    assert match, f"the base stage sets no {name}"
+    return match.group(1)
+
+
 # What a production .env must provide at least (compose.prod.yaml requires them).
 PROD_ENV = {
     "SIGNET_IMAGE": "registry.example.com/signet:test",

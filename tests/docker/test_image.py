@@ -14,16 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from . import ROOT, base_env, tool
-
-DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()
-
-
-def _stage(name: str) -> str:
-    """The instructions of one build stage."""
-    match = re.search(rf"^FROM \S+ AS {name}\n(.*?)(?=^FROM |\Z)", DOCKERFILE, re.M | re.S)
-    assert match, f"no stage {name!r}"
-    return match.group(1)
+from . import DOCKERFILE, ROOT, base_env, dockerfile_stage, image_env, instructions, tool
 
 
 def test_hadolint_reports_nothing():
@@ -64,14 +55,14 @@ def test_gitattributes_keep_scripts_lf():
 
 
 def test_build_installs_locked_wheels_only():
-    build = _stage("build")
+    build = dockerfile_stage("build")
     assert "--require-hashes" in build and "--only-binary=:all:" in build
     assert "requirements.lock" in build
     assert not re.search(r"\b(gcc|build-essential|apt-get)\b", DOCKERFILE)
 
 
 def test_runtime_is_non_root_read_only_code_with_static_files():
-    runtime = _stage("runtime")
+    runtime = dockerfile_stage("runtime")
     assert re.search(r"^FROM python:\$\{PYTHON_VERSION\}-slim", DOCKERFILE, re.M)
     user = re.findall(r"^USER (\d+):(\d+)$", runtime, re.M)
     assert user and all(int(uid) >= 1000 and int(gid) >= 1000 for uid, gid in user)
@@ -90,9 +81,9 @@ def test_image_healthcheck_probes_liveness():
 
 
 def test_dev_target_runs_runserver():
-    dev = _stage("dev")
+    dev = dockerfile_stage("dev")
     assert 'CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]' in dev
-    assert "requirements-dev.lock" in _stage("build-dev")
+    assert "requirements-dev.lock" in dockerfile_stage("build-dev")
 
 
 def _locked(name: str) -> dict[str, str]:
@@ -169,14 +160,9 @@ def test_gunicorn_forks_preloaded_workers_and_rarely_recycles_them():
     assert config["max_requests"] == "10000" and config["max_requests_jitter"] == "1000"
 
 
-def _instructions(stage: str) -> list[str]:
-    """The stage's instructions, continuation lines joined."""
-    return [i.strip() for i in re.split(r"(?<!\\)\n", stage.replace("\\\n", " ")) if i.strip()]
-
-
 def test_runtime_build_step_collects_static_files(tmp_path):
     """The runtime stage's RUN, executed on a copy of the tree the stage gets."""
-    runtime = _instructions(_stage("runtime"))
+    runtime = instructions(dockerfile_stage("runtime"))
     (run,) = [i.removeprefix("RUN ") for i in runtime if "collectstatic" in i]
     (settings,) = [i.removeprefix("ENV ") for i in runtime if i.startswith("ENV DJANGO_SETTINGS")]
     app = tmp_path / "app"
@@ -194,14 +180,6 @@ def test_runtime_build_step_collects_static_files(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = app / "staticfiles" / "staticfiles.json"
     assert "admin/css/base.css" in manifest.read_text()
-
-
-def _base_env_value(name: str) -> str:
-    """A variable the base stage's ENV sets (every image target has it)."""
-    env = " ".join(i for i in _instructions(_stage("base")) if i.startswith("ENV "))
-    match = re.search(rf"\b{name}=(\S+)", env)
-    assert match, f"the base stage sets no {name}"
-    return match.group(1)
 
 
 # Resident memory (MiB) grown by three argon2 checks at Signet's parameters,
@@ -235,7 +213,7 @@ def _argon2_growth(**env: str) -> float:
 def test_image_malloc_settings_give_argon2_memory_back():
     """A worker's resident memory must not keep a 19 MiB block per worker for
     good after its first login (README, Measured: <= 90 MiB per worker)."""
-    tunables = _base_env_value("GLIBC_TUNABLES")
+    tunables = image_env("GLIBC_TUNABLES")
     assert _argon2_growth(GLIBC_TUNABLES=tunables) < 4
     # The measurement sees the block: glibc's default keeps it.
     assert _argon2_growth() > 15
@@ -244,7 +222,7 @@ def test_image_malloc_settings_give_argon2_memory_back():
 def test_gunicorn_warns_when_the_host_refuses_huge_pages(tmp_path):
     conf = runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
     refused = conf["huge_pages_refused"]
-    tunables = _base_env_value("GLIBC_TUNABLES")
+    tunables = image_env("GLIBC_TUNABLES")
     setting = tmp_path / "enabled"
     setting.write_text("always madvise [never]\n")
     assert refused(tunables, str(setting))
