@@ -212,7 +212,7 @@ def _argon2_growth(**env: str) -> float:
 
 def test_image_malloc_settings_give_argon2_memory_back():
     """A worker's resident memory must not keep a 19 MiB block per worker for
-    good after its first login (README, Measured: <= 90 MiB per worker)."""
+    good after its first login (tests/benchmarks/README.md: <= 90 MiB per worker)."""
     tunables = image_env("GLIBC_TUNABLES")
     assert _argon2_growth(GLIBC_TUNABLES=tunables) < 4
     # The measurement sees the block: glibc's default keeps it.
