@@ -54,6 +54,15 @@ def other_session_id(body: dict) -> str:
     return json.dumps(other["id"])
 
 
+def placeholder(name: str, last: dict) -> str:
+    if name == "TOKEN":
+        return last["meta"]["session_token"]
+    if name == "KEY":
+        return key_from_mail()
+    assert name == "ID", f"the README explains no placeholder {name}"
+    return other_session_id(last)
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_readme_walkthrough_runs_as_written(live_server):
     env = {"PATH": "/usr/bin:/bin"}
@@ -64,12 +73,7 @@ def test_readme_walkthrough_runs_as_written(live_server):
         line = line.replace("http://localhost:8000", live_server.url)
         assign = ASSIGN.match(line)
         if assign and assign[2] == "...":
-            name = assign[1]
-            env[name] = {
-                "TOKEN": lambda: last["meta"]["session_token"],
-                "KEY": lambda: key_from_mail(),
-                "ID": lambda: other_session_id(last),
-            }[name]()
+            env[assign[1]] = placeholder(assign[1], last)
             continue
         if assign:
             env[assign[1]] = bash(f'{line}; printf %s "${assign[1]}"', env)
