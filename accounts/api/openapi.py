@@ -80,8 +80,9 @@ class WalletSerializer(serializers.Serializer):
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     display = serializers.CharField()
-    email = serializers.EmailField(allow_null=True, help_text="Null for a wallet-only user.")
-    username = serializers.CharField(allow_null=True, help_text="Always null.")
+    email = serializers.EmailField(
+        required=False, help_text="The primary address; absent for a wallet-only user."
+    )
     has_usable_password = serializers.BooleanField()
     wallets = WalletSerializer(many=True)
 
