@@ -56,7 +56,7 @@ class EmailAddressSerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="Public id (never the session token).")
+    id = serializers.IntegerField(help_text="Public id (never the session token).")
     created_at = serializers.FloatField(allow_null=True, help_text="Unix timestamp.")
     last_seen_at = serializers.FloatField(allow_null=True, help_text="Unix timestamp.")
     ip = serializers.IPAddressField(allow_null=True)

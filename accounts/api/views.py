@@ -22,7 +22,7 @@ from accounts.flows.authentication import (
     user_sessions,
 )
 from accounts.ratelimit import Action, consume
-from accounts.sessions import PUBLIC_ID
+from accounts.sessions import public_id
 from accounts.signals import Event, emit
 
 config_extensions: list = []
@@ -222,12 +222,12 @@ class SessionsApi(AuthenticatedApi):
         return self._list(request)
 
     def delete(self, request, **kwargs):
-        ids = self.input(inputs.EndSessionsInput)["sessions"]
+        ids = list(dict.fromkeys(self.input(inputs.EndSessionsInput)["sessions"]))
         sessions = {s.public_id: s.session_key for s in user_sessions(request.user)}
-        unknown = [i for i in ids if i not in sessions]
+        unknown = [str(i) for i in ids if i not in sessions]
         if unknown:
             raise ValidationError({"sessions": ["Unknown session id: " + ", ".join(unknown)]})
-        current = request.session.get(PUBLIC_ID)
+        current = public_id(request.session, request.session.session_key)
         others = [i for i in ids if i != current]
         end_sessions([sessions[i] for i in others])
         for _ in others:
@@ -238,7 +238,7 @@ class SessionsApi(AuthenticatedApi):
         return self._list(request)
 
     def _list(self, request):
-        current = request.session.get(PUBLIC_ID)
+        current = public_id(request.session, request.session.session_key)
         data = [
             {
                 "id": s.public_id,
