@@ -26,6 +26,7 @@ from accounts.sessions import public_id
 from accounts.signals import Event, emit
 
 config_extensions: list = []
+RESEND_COOLDOWN = "Too many verification mails were sent to this address; try again later."
 
 
 def _already_authenticated(request) -> None:
@@ -199,7 +200,16 @@ class ManageEmailApi(AuthenticatedApi):
 
     def put(self, request, **kwargs):
         email = self.input(inputs.EmailInput)["email"]
-        manage_email.email_address_resend(request._request, user=request.user, email=email)
+        try:
+            manage_email.email_address_resend(request._request, user=request.user, email=email)
+        except ApiError as error:
+            if error.status != 429:
+                raise
+            # Inside the address's cooldown allauth answers 403 ("too many
+            # verification mails"), not 429; the code says why.
+            raise ApiError(
+                403, Code.RATE_LIMITED, RESEND_COOLDOWN, "email", headers=error.headers
+            ) from None
         return _email_list(request)
 
     def patch(self, request, **kwargs):
