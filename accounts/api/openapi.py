@@ -53,6 +53,7 @@ def _extensions_help(extensions: Mapping[str, str]) -> str:
     listed = "; ".join(f"`{name}`: {meaning}" for name, meaning in extensions.items())
     return f"Signet's additions to allauth's list ({EXTENSIONS_KEY}): {listed}"
 
+
 # --- Envelope components ------------------------------------------------------
 
 
