@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         # auth_event receivers; admin; the user cache's model signals
-        from accounts import audit, audit_admin, usercache  # noqa: F401
+        from accounts import audit, audit_admin, checks, usercache  # noqa: F401
         from accounts.api import schema  # noqa: F401  (OpenAPI extensions register on import)
         from accounts.flows.authentication import record_last_login, record_session
 
