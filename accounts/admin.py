@@ -302,8 +302,8 @@ class UserSessionAdmin(admin.ModelAdmin):
     def response_action(self, request: HttpRequest, queryset: QuerySet):
         public_ids = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if public_ids:
-            # Ids are integers: anything else selects nothing (rather than a 500).
-            ids = [i for i in public_ids if i.isdigit()]
+            # Ids are integers below 2**53: anything else selects nothing (not a 500).
+            ids = [i for i in public_ids if i.isdigit() and len(i) <= 16]
             keys = self.get_queryset(request).filter(public_id__in=ids)
             post = request.POST.copy()
             post.setlist(helpers.ACTION_CHECKBOX_NAME, list(keys.values_list("pk", flat=True)))

@@ -144,3 +144,18 @@ def test_a_session_from_before_integer_ids_is_listed_and_ended(logged_in, user):
     response = logged_in.delete("/auth/sessions", {"sessions": [row.public_id]})
     assert response.status_code == HTTPStatus.OK
     assert old.get("/auth/session").status_code == HTTPStatus.GONE
+
+
+@pytest.mark.parametrize("selected", ["abc", "9" * 40, "-1", None])
+def test_admin_end_action_takes_only_public_ids(admin_client, logged_in, user, selected):
+    """Not a key, not junk: a selection that is no public id ends nothing (and no 500)."""
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    session = UserSession.objects.get(user=user)
+    response = admin_client.post(
+        "/admin/accounts/usersession/",
+        {"action": "end_selected_sessions", ACTION_CHECKBOX_NAME: [selected or session.pk]},
+    )
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
+    assert UserSession.objects.filter(pk=session.pk).exists()
+    assert logged_in.get("/auth/session").status_code == HTTPStatus.OK
