@@ -206,7 +206,7 @@ class ManageEmailApi(AuthenticatedApi):
             if error.status != 429:
                 raise
             # Inside the address's cooldown allauth answers 403 ("too many
-            # verification mails"), not 429; the code says why.
+            # verification mails"), not 429; the code `rate_limited` says why.
             raise ApiError(
                 403, Code.RATE_LIMITED, RESEND_COOLDOWN, "email", headers=error.headers
             ) from None
