@@ -280,7 +280,7 @@ class UserSessionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Sessions of nobody (e.g. a signup awaiting verification) have no public id.
-        return super().get_queryset(request).filter(user__isnull=False).exclude(public_id="")
+        return super().get_queryset(request).filter(user__isnull=False, public_id__isnull=False)
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -302,7 +302,9 @@ class UserSessionAdmin(admin.ModelAdmin):
     def response_action(self, request: HttpRequest, queryset: QuerySet):
         public_ids = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if public_ids:
-            keys = self.get_queryset(request).filter(public_id__in=public_ids)
+            # Ids are integers below 2**53: anything else selects nothing (not a 500).
+            ids = [i for i in public_ids if i.isdigit() and len(i) <= 16]
+            keys = self.get_queryset(request).filter(public_id__in=ids)
             post = request.POST.copy()
             post.setlist(helpers.ACTION_CHECKBOX_NAME, list(keys.values_list("pk", flat=True)))
             request.POST = post

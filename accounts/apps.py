@@ -11,10 +11,12 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         # auth_event receivers; admin; the user cache's model signals
-        from accounts import audit, audit_admin, usercache  # noqa: F401
+        from accounts import audit, audit_admin, checks, usercache  # noqa: F401
         from accounts.api import schema  # noqa: F401  (OpenAPI extensions register on import)
-        from accounts.flows.authentication import record_last_login
+        from accounts.flows.authentication import record_last_login, record_session
 
         # last_login by one UPDATE instead of a model save (accounts.flows.authentication).
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(record_last_login, dispatch_uid="signet.record_last_login")
+        # Session list columns for every login(), the admin's included.
+        user_logged_in.connect(record_session, dispatch_uid="signet.record_session")

@@ -1,6 +1,15 @@
-"""Transactional mail: plain text + HTML from templates, links to FRONTEND_URL."""
+"""Transactional mail: plain text + HTML from templates, with links to the front end.
+
+Every mailed link is a URL template, configured per link as allauth's
+HEADLESS_FRONTEND_URLS: `{key}` marks where the key goes, and a template that
+starts with "/" is relative to FRONTEND_URL. Links not configured keep the
+paths below. accounts.checks refuses a bad template at start-up.
+"""
 
 from __future__ import annotations
+
+import string
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -15,18 +24,59 @@ class Template:
 
 
 class FrontendPath:
-    VERIFY_EMAIL = "/account/verify-email/{key}"
-    PASSWORD_RESET = "/account/password/reset/key/{key}"
-    PASSWORD_RESET_REQUEST = "/account/password/reset"
-    LOGIN = "/account/login"
+    """The mailed links, by their name in HEADLESS_FRONTEND_URLS (allauth's names)."""
+
+    VERIFY_EMAIL = "account_confirm_email"
+    PASSWORD_RESET = "account_reset_password_from_key"
+    PASSWORD_RESET_REQUEST = "account_reset_password"
+    SIGNUP = "account_signup"
+    LOGIN = "account_login"  # Signet's: the "account already exists" mail links to it
 
 
-def frontend_url(path: str, **kwargs: str) -> str:
-    return settings.FRONTEND_URL + path.format(**kwargs)
+# The front end's routes as allauth's React SPA names them.
+DEFAULT_FRONTEND_URLS = {
+    FrontendPath.VERIFY_EMAIL: "/account/verify-email/{key}",
+    FrontendPath.PASSWORD_RESET: "/account/password/reset/key/{key}",
+    FrontendPath.PASSWORD_RESET_REQUEST: "/account/password/reset",
+    FrontendPath.SIGNUP: "/account/signup",
+    FrontendPath.LOGIN: "/account/login",
+}
+# The placeholders each link's template must hold (and the only ones it may).
+PLACEHOLDERS = {
+    FrontendPath.VERIFY_EMAIL: {"key"},
+    FrontendPath.PASSWORD_RESET: {"key"},
+}
+
+
+def url_template(link: str) -> str:
+    return {**DEFAULT_FRONTEND_URLS, **settings.HEADLESS_FRONTEND_URLS}[link]
+
+
+def placeholders(template: str) -> list[str]:
+    """The fields of a str.format template as written (`key`, `key!r`, `0`...);
+    ValueError when it is malformed."""
+    return [
+        field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        for _, field, spec, conversion in string.Formatter().parse(template)
+        if field is not None
+    ]
+
+
+def render_url(template: str, **kwargs: str) -> str:
+    # Keys are URL-safe already (signed base64 and ":", base36 and "-"); quote
+    # them anyway so a template may put one in a path or a query alike.
+    url = template.format(**{name: quote(value, safe=":") for name, value in kwargs.items()})
+    return settings.FRONTEND_URL + url if url.startswith("/") else url
+
+
+def frontend_url(link: str, **kwargs: str) -> str:
+    return render_url(url_template(link), **kwargs)
 
 
 def send(template: str, to: str, context: dict) -> None:
     context = {"frontend_url": settings.FRONTEND_URL, "email": to, **context}
+    if settings.ACCOUNT_SIGNUP_OPEN:
+        context.setdefault("signup_link", frontend_url(FrontendPath.SIGNUP))
     base = f"accounts/email/{template}"
     subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
     text = render_to_string(f"{base}_message.txt", context)

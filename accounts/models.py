@@ -113,7 +113,9 @@ class UserSession(AbstractBaseSession):
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
     )
-    public_id = models.CharField(max_length=32, blank=True, db_index=True)
+    # What the API and the admin name a session by (never the key); null for
+    # nobody's session. See accounts.sessions.public_id.
+    public_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)

@@ -32,6 +32,7 @@ password change carries the old password's hash, which Django refuses.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import pickle
 import secrets
@@ -64,6 +65,10 @@ PENDING = "signet.pending"
 # How stale `last_seen_at` may get before a request refreshes it.
 LAST_SEEN_RESOLUTION = 5 * 60
 
+# Public session ids are integers (allauth's spec), drawn below 2**52 + 1 so
+# JavaScript reads them exactly. Unique per user in practice (52 random bits).
+PUBLIC_ID_SPACE = 2**52
+
 # KEYS[1]: a session's cached copy; ARGV: the user cache's version and entry
 # key prefixes. The user keys are found from the copy, so they cannot be
 # declared in KEYS: fine on one Redis (Signet does not run on Redis Cluster).
@@ -83,6 +88,35 @@ _INSERT_ATTEMPTS = 3
 
 def _dt(ts: Any) -> datetime | None:
     return datetime.fromtimestamp(ts, tz=UTC) if isinstance(ts, int | float) else None
+
+
+def new_public_id() -> int:
+    return secrets.randbelow(PUBLIC_ID_SPACE) + 1
+
+
+def _derived_public_id(text: str) -> int:
+    # Migration 0003 computes the same in SQL for the rows it converts.
+    digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:13], 16) + 1
+
+
+def public_id(session: Any, session_key: str | None) -> int | None:
+    """The public id of a signed-in session (None for nobody's session).
+
+    Sign-ins draw one (accounts.flows.authentication.record_session). A
+    signed-in session without one, or with a v1 string id, gets a stable one
+    derived from that string or from its key, stored in the data so that it
+    survives the key's rotation: the listing never shows a session that cannot
+    be ended. `session` is the data dict or a session store.
+    """
+    value = session.get(PUBLIC_ID)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if SESSION_KEY not in session:
+        return None
+    value = _derived_public_id(value if isinstance(value, str) and value else session_key or "")
+    session[PUBLIC_ID] = value
+    return value
 
 
 class SessionStore(CachedDBStore):
@@ -105,7 +139,7 @@ class SessionStore(CachedDBStore):
         obj = super().create_model_instance(data)
         user_id = data.get(SESSION_KEY)
         obj.user_id = int(user_id) if user_id is not None else None
-        obj.public_id = data.get(PUBLIC_ID, "")
+        obj.public_id = public_id(data, self.session_key)
         obj.ip = data.get(IP)
         obj.user_agent = (data.get(USER_AGENT) or "")[:512]
         obj.created_at = _dt(data.get(CREATED_AT))

@@ -83,7 +83,7 @@ def test_check_deploy_has_zero_warnings():
 def test_production_defaults():
     assert production_settings() == {
         "session_cookie": "__Host-sessionid",
-        "csrf_cookie": "__Host-csrftoken",
+        "csrf_cookie": "csrftoken",
         "csrf_domain": None,
         "proxy_header": None,
         "log_format": "json",
@@ -104,9 +104,9 @@ def test_proxy_header_and_metrics_only_when_configured():
     assert values["metrics_networks"] == ["10.0.0.0/8", "fd00::/8"]
 
 
-def test_a_shared_csrf_cookie_falls_back_to_secure_prefix():
+def test_a_shared_csrf_cookie_keeps_its_name():
     values = production_settings(DJANGO_CSRF_COOKIE_DOMAIN=".example.com")
-    assert (values["csrf_cookie"], values["csrf_domain"]) == ("__Secure-csrftoken", ".example.com")
+    assert (values["csrf_cookie"], values["csrf_domain"]) == ("csrftoken", ".example.com")
     assert values["session_cookie"] == "__Host-sessionid"
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
     assert result.returncode == 0, result.stdout + result.stderr

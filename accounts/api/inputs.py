@@ -54,6 +54,9 @@ class ChangePasswordInput(serializers.Serializer):
 
 
 class EndSessionsInput(serializers.Serializer):
+    # Integer ids, as allauth's spec (accounts.sessions.PUBLIC_ID_SPACE).
     sessions = serializers.ListField(
-        child=serializers.CharField(max_length=64), allow_empty=False, max_length=100
+        child=serializers.IntegerField(min_value=1, max_value=2**53),
+        allow_empty=False,
+        max_length=100,
     )

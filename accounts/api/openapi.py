@@ -36,7 +36,23 @@ from accounts.api.errors import Code
 from accounts.clients import Client, client_for_path
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-FLOW_IDS = ["login", "signup", "verify_email", "reauthenticate", "wallet_login"]
+# Flow ids from allauth's spec (its Flow.id enum) that Signet answers with.
+ALLAUTH_FLOW_IDS = ["login", "signup", "verify_email", "reauthenticate"]
+# Signet's additions to allauth's flow list, each with what it means. A
+# client written for allauth's spec skips ids it does not know.
+EXTENSION_FLOW_IDS = {
+    "wallet_login": "Sign in with a wallet: POST /auth/wallet/challenge, then /auth/wallet/verify.",
+}
+FLOW_IDS = [*ALLAUTH_FLOW_IDS, *EXTENSION_FLOW_IDS]
+# Authentication methods Signet adds to allauth's (`password`, `password_reset`, ...).
+EXTENSION_METHODS = {"wallet": "Signed in by a wallet signature: `chain` and `address`."}
+EXTENSIONS_KEY = "x-signet-extensions"
+
+
+def _extensions_help(extensions: Mapping[str, str]) -> str:
+    listed = "; ".join(f"`{name}`: {meaning}" for name, meaning in extensions.items())
+    return f"Signet's additions to allauth's list ({EXTENSIONS_KEY}): {listed}"
+
 
 # --- Envelope components ------------------------------------------------------
 
@@ -56,8 +72,27 @@ class ErrorResponseSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True)
 
 
-@extend_schema_field({"type": "string", "enum": FLOW_IDS})
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": FLOW_IDS,
+        "description": _extensions_help(EXTENSION_FLOW_IDS),
+        EXTENSIONS_KEY: list(EXTENSION_FLOW_IDS),
+    }
+)
 class FlowIdField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": ["password", "password_reset", *EXTENSION_METHODS],
+        "description": _extensions_help(EXTENSION_METHODS),
+        EXTENSIONS_KEY: list(EXTENSION_METHODS),
+    }
+)
+class MethodField(serializers.CharField):
     pass
 
 
@@ -80,14 +115,15 @@ class WalletSerializer(serializers.Serializer):
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     display = serializers.CharField()
-    email = serializers.EmailField(allow_null=True, help_text="Null for a wallet-only user.")
-    username = serializers.CharField(allow_null=True, help_text="Always null.")
+    email = serializers.EmailField(
+        required=False, help_text="The primary address; absent for a wallet-only user."
+    )
     has_usable_password = serializers.BooleanField()
     wallets = WalletSerializer(many=True)
 
 
 class MethodSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=["password", "password_reset", "wallet"])
+    method = MethodField()
     at = serializers.IntegerField(help_text="Unix timestamp.")
     email = serializers.EmailField(required=False)
     chain = serializers.CharField(required=False)

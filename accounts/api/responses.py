@@ -68,14 +68,13 @@ def serialize_user(user) -> dict:
 
 
 def build_user_payload(user) -> dict:
-    data = {
-        "id": user.pk,
-        "display": user.display,
-        "email": user.email or None,
-        "username": None,
-        "has_usable_password": user.has_usable_password(),
-        "wallets": [],
-    }
+    # As allauth's serialize_user: a field with no value is left out (Signet
+    # has no usernames; a wallet-only user has no email), never null.
+    data: dict[str, Any] = {"id": user.pk, "display": user.display}
+    if user.email:
+        data["email"] = user.email
+    data["has_usable_password"] = user.has_usable_password()
+    data["wallets"] = []
     for extend in user_extensions:
         data.update(extend(user))
     return data

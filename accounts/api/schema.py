@@ -56,7 +56,7 @@ class EmailAddressSerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="Public id (never the session token).")
+    id = serializers.IntegerField(help_text="Public id (never the session token).")
     created_at = serializers.FloatField(allow_null=True, help_text="Unix timestamp.")
     last_seen_at = serializers.FloatField(allow_null=True, help_text="Unix timestamp.")
     ip = serializers.IPAddressField(allow_null=True)
@@ -263,7 +263,16 @@ document(
         tag=EMAIL_TAG,
         rate_limited=True,
     ),
-    put=_email_op("Resend an address's verification mail", inputs.EmailInput, Code.INVALID),
+    put=ApiOperation(
+        "Resend an address's verification mail",
+        EMAIL_LIST,
+        errors={400: [Code.UNKNOWN_EMAIL, Code.INVALID], 403: [Code.RATE_LIMITED]},
+        request=inputs.EmailInput,
+        description="Inside the address's cooldown (the `confirm_email` rate) it answers "
+        "403 `rate_limited` with Retry-After, as allauth answers 403.",
+        tag=EMAIL_TAG,
+        rate_limited=True,
+    ),
     patch=_email_op(
         "Make a verified address primary", inputs.MarkPrimaryInput, Code.UNVERIFIED_PRIMARY_EMAIL
     ),

@@ -22,10 +22,11 @@ from accounts.flows.authentication import (
     user_sessions,
 )
 from accounts.ratelimit import Action, consume
-from accounts.sessions import PUBLIC_ID
+from accounts.sessions import public_id
 from accounts.signals import Event, emit
 
 config_extensions: list = []
+RESEND_COOLDOWN = "Too many verification mails were sent to this address; try again later."
 
 
 def _already_authenticated(request) -> None:
@@ -199,7 +200,16 @@ class ManageEmailApi(AuthenticatedApi):
 
     def put(self, request, **kwargs):
         email = self.input(inputs.EmailInput)["email"]
-        manage_email.email_address_resend(request._request, user=request.user, email=email)
+        try:
+            manage_email.email_address_resend(request._request, user=request.user, email=email)
+        except ApiError as error:
+            if error.status != 429:
+                raise
+            # Inside the address's cooldown allauth answers 403 ("too many
+            # verification mails"), not 429; the code `rate_limited` says why.
+            raise ApiError(
+                403, Code.RATE_LIMITED, RESEND_COOLDOWN, "email", headers=error.headers
+            ) from None
         return _email_list(request)
 
     def patch(self, request, **kwargs):
@@ -222,12 +232,12 @@ class SessionsApi(AuthenticatedApi):
         return self._list(request)
 
     def delete(self, request, **kwargs):
-        ids = self.input(inputs.EndSessionsInput)["sessions"]
+        ids = list(dict.fromkeys(self.input(inputs.EndSessionsInput)["sessions"]))
         sessions = {s.public_id: s.session_key for s in user_sessions(request.user)}
-        unknown = [i for i in ids if i not in sessions]
+        unknown = [str(i) for i in ids if i not in sessions]
         if unknown:
             raise ValidationError({"sessions": ["Unknown session id: " + ", ".join(unknown)]})
-        current = request.session.get(PUBLIC_ID)
+        current = public_id(request.session, request.session.session_key)
         others = [i for i in ids if i != current]
         end_sessions([sessions[i] for i in others])
         for _ in others:
@@ -238,7 +248,7 @@ class SessionsApi(AuthenticatedApi):
         return self._list(request)
 
     def _list(self, request):
-        current = request.session.get(PUBLIC_ID)
+        current = public_id(request.session, request.session.session_key)
         data = [
             {
                 "id": s.public_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from django.contrib.auth import login, logout
@@ -30,17 +29,26 @@ def method_record(method: str, **extra) -> dict:
 
 def login_user(request: HttpRequest, user, record: dict) -> None:
     """Log `user` in on a fresh session key (the app client's token rotates)."""
-    login(request, user, backend=BACKEND)
-    now = time.time()
+    login(request, user, backend=BACKEND)  # record_session() fills the list columns
     session = request.session
     session.pop(skeys.PENDING, None)
-    session[skeys.PUBLIC_ID] = secrets.token_urlsafe(12)
+    session[skeys.METHODS] = [record]
+    emit(request, Event.LOGIN, user=user, method=record["method"], chain=record.get("chain", ""))
+
+
+def record_session(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """user_logged_in receiver: every sign-in, the API's or the Django admin's
+    own login page, records what the session list shows, under a new public
+    id, so each one can be listed and ended (GET/DELETE /auth/sessions)."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    now = time.time()
+    session[skeys.PUBLIC_ID] = skeys.new_public_id()
     session[skeys.IP] = client_ip(request)
     session[skeys.USER_AGENT] = request.headers.get("User-Agent", "")[:512]
     session[skeys.CREATED_AT] = now
     session[skeys.LAST_SEEN_AT] = now
-    session[skeys.METHODS] = [record]
-    emit(request, Event.LOGIN, user=user, method=record["method"], chain=record.get("chain", ""))
 
 
 def record_last_login(sender, user, **kwargs) -> None:

@@ -7,6 +7,7 @@ local.py, production.py and test.py only change defaults and hardening.
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -167,6 +168,15 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", d
 # are trusted; 0 means the client IP is REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+# Mailed links, one URL template per link, as allauth's HEADLESS_FRONTEND_URLS:
+# a JSON object, e.g. {"account_confirm_email": "/verify?key={key}"}; a template
+# starting with "/" is relative to FRONTEND_URL. Links left out keep the
+# defaults of accounts.mail; accounts.checks refuses bad templates.
+_FRONTEND_URLS = env.str("HEADLESS_FRONTEND_URLS", default="") or "{}"
+try:
+    HEADLESS_FRONTEND_URLS = json.loads(_FRONTEND_URLS)
+except ValueError as error:
+    raise ImproperlyConfigured(f"HEADLESS_FRONTEND_URLS is not valid JSON: {error}.") from None
 
 # --- Mail -------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -26,22 +26,23 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# `__Host-` cookies are Secure, Path=/ and host-only: no sibling subdomain can
-# set or shadow them. The SPA reads the CSRF cookie by this name. An SPA on a
-# sibling subdomain needs the CSRF cookie shared through a Domain
-# (DJANGO_CSRF_COOKIE_DOMAIN), and a cookie with a Domain may only be `__Secure-`.
+# The session cookie is `__Host-`: Secure, Path=/ and host-only, so no
+# sibling subdomain can set or shadow it. The CSRF cookie keeps Django's name,
+# `csrftoken`, because allauth's SPA (and Django's own docs) read the token
+# from the cookie of that name; it is Secure and SameSite=Lax all the same. A
+# cookie a sibling subdomain plants under that name cannot forge a request:
+# over HTTPS Django also checks Origin/Referer against CSRF_TRUSTED_ORIGINS.
+# An SPA on a sibling subdomain needs the CSRF cookie shared through a Domain
+# (DJANGO_CSRF_COOKIE_DOMAIN); a __Host- name can have none.
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_DOMAIN = env.str("DJANGO_CSRF_COOKIE_DOMAIN", default="") or None
 SESSION_COOKIE_NAME = env.str("DJANGO_SESSION_COOKIE_NAME", default="__Host-sessionid")
-CSRF_COOKIE_NAME = env.str(
-    "DJANGO_CSRF_COOKIE_NAME",
-    default="__Secure-csrftoken" if CSRF_COOKIE_DOMAIN else "__Host-csrftoken",
-)
+CSRF_COOKIE_NAME = env.str("DJANGO_CSRF_COOKIE_NAME", default="csrftoken")
 if CSRF_COOKIE_DOMAIN and CSRF_COOKIE_NAME.startswith("__Host-"):
     raise ImproperlyConfigured(
         "DJANGO_CSRF_COOKIE_NAME: a __Host- cookie cannot have a Domain; "
-        "use a __Secure- name with DJANGO_CSRF_COOKIE_DOMAIN."
+        "use another name (e.g. csrftoken) with DJANGO_CSRF_COOKIE_DOMAIN."
     )
 X_FRAME_OPTIONS = "DENY"
 

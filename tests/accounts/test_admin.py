@@ -104,7 +104,7 @@ def test_change_page_shows_addresses_and_sessions_never_the_key(admin_client, us
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
     assert user.email in page
-    assert session.public_id in page and "203.0.113.7" in page
+    assert str(session.public_id) in page and "203.0.113.7" in page
     assert session.session_key not in page
 
 
@@ -206,9 +206,10 @@ def test_end_session_action_ends_a_live_session(admin_client, user) -> None:
     session = UserSession.objects.get(user=user)
 
     page = admin_client.get(SESSIONS).content.decode()
-    assert session.public_id in page and session.session_key not in page
+    assert str(session.public_id) in page and session.session_key not in page
     response = admin_client.post(
-        SESSIONS, {"action": "end_selected_sessions", ACTION_CHECKBOX_NAME: [session.public_id]}
+        SESSIONS,
+        {"action": "end_selected_sessions", ACTION_CHECKBOX_NAME: [str(session.public_id)]},
     )
     assert response.status_code == HTTPStatus.FOUND
     assert not UserSession.objects.filter(pk=session.pk).exists()

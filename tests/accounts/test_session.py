@@ -53,7 +53,6 @@ def test_authenticated_session_body(logged_in, user):
                 "id": user.pk,
                 "display": user.email,
                 "email": user.email,
-                "username": None,
                 "has_usable_password": True,
                 "wallets": [],
             },

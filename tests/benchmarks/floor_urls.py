@@ -73,7 +73,7 @@ def _sign_in(request, user_id: int, method: str, chain: str = "") -> HttpRespons
         cursor.execute(
             _SESSION_WRITES,
             {"user": user_id, "key": key, "data": json.dumps(session), "ip": "127.0.0.1",
-             "public": secrets.token_urlsafe(12), "ua": request.META.get("HTTP_USER_AGENT", ""),
+             "public": secrets.randbelow(2**52) + 1, "ua": request.META.get("HTTP_USER_AGENT", ""),
              "method": method, "chain": chain},
         )  # fmt: skip
         user_id, email = cursor.fetchone()

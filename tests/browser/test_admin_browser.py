@@ -97,7 +97,7 @@ def test_support_tasks_in_the_admin(page: Any, live_server, api: LiveApiClient, 
     _rows(page).first.locator("th a").click()
     # The link keeps the search in `?_changelist_filters=`: match the path only.
     page.wait_for_url(re.compile(rf"/admin/accounts/user/{alice.pk}/change/"))
-    assert session.public_id in page.locator("#sessions-group").inner_text()
+    assert str(session.public_id) in page.locator("#sessions-group").inner_text()
     assert session.session_key not in page.content()
     screenshot(page, "03b_user_page")
 
@@ -128,7 +128,7 @@ def test_support_tasks_in_the_admin(page: Any, live_server, api: LiveApiClient, 
     # never reaches the page), and the app's token is dead right after.
     page.goto(f"{admin}/accounts/usersession/")
     _search(page, ALICE)
-    row = _rows(page).filter(has_text=session.public_id)
+    row = _rows(page).filter(has_text=str(session.public_id))
     assert session.session_key not in page.content()
     _run_action(page, "end_selected_sessions", row)
     assert _message(page, "success") == "Ended 1 session(s)."

@@ -48,8 +48,6 @@ def _signed_in_body(client, response, wallet: Wallet) -> dict:
             "user": {
                 "id": wallet.user.pk,
                 "display": f"user {wallet.user.pk}",
-                "email": None,
-                "username": None,
                 "has_usable_password": False,
                 "wallets": [_wallet_json(wallet)],
             },

@@ -1,0 +1,384 @@
+"""Signet answers as allauth's headless spec says, operation by operation.
+
+Every operation of allauth's `openapi.yaml` that Signet implements is driven on
+both clients with realistic requests (success and the refusals that are easy
+to provoke); every answer on the way must be a status allauth's spec allows
+for that operation, with a body its schema for that status accepts (see
+tests/_allauth_spec.py for what is added to allauth's document, and why).
+The operations Signet does not implement yet are listed: the gap is explicit,
+and implementing one fails here until it is validated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from http import HTTPStatus
+
+import pytest
+from django.core import mail
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.models import EmailAddress
+from tests import _allauth_spec as allauth_spec
+from tests.accounts.helpers import key_from_mail
+from tests.conftest import PASSWORD, HeadlessClient
+from tests.wallets.conftest import EvmWallet
+from tests.wallets.helpers import sign_in as wallet_sign_in
+
+NEW_PASSWORD = "a brand new passphrase 7"
+
+# allauth's operations Signet does not implement yet, by feature.
+NOT_IMPLEMENTED = {
+    "phone numbers (out of scope)": [
+        ("POST", "/auth/phone/verify"),
+        ("POST", "/auth/phone/verify/resend"),
+        ("GET", "/account/phone"),
+        ("POST", "/account/phone"),
+    ],
+    "reauthentication by code": [
+        ("POST", "/auth/reauthenticate/code/request"),
+        ("POST", "/auth/reauthenticate/code/confirm"),
+        ("POST", "/auth/reauthenticate/code/resend"),
+    ],
+    "login by code": [
+        ("POST", "/auth/code/request"),
+        ("POST", "/auth/code/confirm"),
+        ("POST", "/auth/code/resend"),
+    ],
+    "social providers (out of scope)": [
+        ("POST", "/_allauth/browser/v1/auth/provider/redirect"),
+        ("POST", "/auth/provider/token"),
+        ("GET", "/auth/provider/signup"),
+        ("POST", "/auth/provider/signup"),
+        ("GET", "/account/providers"),
+        ("DELETE", "/account/providers"),
+    ],
+    "MFA": [
+        ("POST", "/auth/2fa/authenticate"),
+        ("POST", "/auth/2fa/reauthenticate"),
+        ("POST", "/_allauth/browser/v1/auth/2fa/trust"),
+        ("GET", "/account/authenticators"),
+        ("GET", "/account/authenticators/totp"),
+        ("POST", "/account/authenticators/totp"),
+        ("DELETE", "/account/authenticators/totp"),
+        ("GET", "/account/authenticators/recovery-codes"),
+        ("POST", "/account/authenticators/recovery-codes"),
+    ],
+    "WebAuthn and passkeys": [
+        ("GET", "/auth/webauthn/authenticate"),
+        ("POST", "/auth/webauthn/authenticate"),
+        ("GET", "/auth/webauthn/reauthenticate"),
+        ("POST", "/auth/webauthn/reauthenticate"),
+        ("GET", "/auth/webauthn/login"),
+        ("POST", "/auth/webauthn/login"),
+        ("POST", "/auth/webauthn/signup"),
+        ("GET", "/auth/webauthn/signup"),
+        ("PUT", "/auth/webauthn/signup"),
+        ("GET", "/account/authenticators/webauthn"),
+        ("PUT", "/account/authenticators/webauthn"),
+        ("DELETE", "/account/authenticators/webauthn"),
+        ("POST", "/account/authenticators/webauthn"),
+    ],
+    "JWT tokens": [("POST", "/_allauth/app/v1/tokens/refresh")],
+}
+# Signet's operations that allauth's spec has no counterpart for (wallets).
+SIGNET_ONLY = {
+    ("POST", "/auth/wallet/challenge"),
+    ("POST", "/auth/wallet/verify"),
+    ("GET", "/account/wallets"),
+    ("DELETE", "/account/wallets"),
+}
+
+
+def _spec_key(method: str, path: str) -> tuple[str, str]:
+    return (method, path if path.startswith("/_allauth/") else allauth_spec.ANY_CLIENT + path)
+
+
+def _signet_operations() -> set[tuple[str, str]]:
+    """(METHOD, URL) of every operation Signet's own OpenAPI schema documents."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (method.upper(), url)
+        for url, item in schema["paths"].items()
+        if url.startswith("/_allauth/")
+        for method in item
+        if method in allauth_spec.METHODS
+    }
+
+
+# --- The gap, both ways ------------------------------------------------------------
+
+
+def test_every_allauth_operation_is_implemented_or_listed_as_not_yet():
+    listed = [_spec_key(*op) for ops in NOT_IMPLEMENTED.values() for op in ops]
+    assert len(listed) == len(set(listed))
+    signet = _signet_operations()
+    implemented = {
+        key
+        for key in allauth_spec.operations()
+        if any((key[0], url) in signet for url in allauth_spec.concrete(key[1]))
+    }
+    assert set(allauth_spec.operations()) - implemented == set(listed)
+    # Implemented for one client means for both: allauth's `{client}` covers app and browser.
+    for method, path in implemented:
+        for url in allauth_spec.concrete(path):
+            assert (method, url) in signet, f"{method} {url} is missing"
+    assert implemented == set(SCENARIOS), "every implemented operation needs a scenario below"
+
+
+def test_signet_adds_only_its_wallet_operations():
+    extra = {
+        (method, url.split("/v1", 1)[1])
+        for method, url in _signet_operations()
+        if allauth_spec.operation_for(method, url) is None
+    }
+    assert extra == SIGNET_ONLY
+
+
+# --- Scenarios: realistic requests, every answer validated -------------------------
+
+
+class SpecClient(HeadlessClient):
+    """A HeadlessClient whose every answer is checked against allauth's spec."""
+
+    def __init__(self, kind: str, seen: dict) -> None:
+        super().__init__(kind)
+        self.seen = seen
+
+    def request(self, method, path, data=None, headers=None, raw=None):
+        response = super().request(method, path, data, headers=headers, raw=raw)
+        key = allauth_spec.operation_for(method, self.url(path))
+        if key is not None:
+            allauth_spec.validate(key, self.kind, response.status_code, response.json())
+            self.seen[key].add(response.status_code)
+        return response
+
+
+Scenario = Callable[..., None]
+SCENARIOS: dict[tuple[str, str], tuple[set[int], Scenario]] = {}
+
+
+def scenario(method: str, path: str, *statuses: int) -> Callable[[Scenario], Scenario]:
+    """Register the requests that drive one operation to each of `statuses`."""
+
+    def register(fn: Scenario) -> Scenario:
+        SCENARIOS[_spec_key(method, path)] = (set(statuses), fn)
+        return fn
+
+    return register
+
+
+def _login(client: SpecClient, user) -> None:
+    response = client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == HTTPStatus.OK
+
+
+@scenario("GET", "/config", 200)
+def _config(new, user, settings, **_):
+    new().get("/config")
+
+
+@scenario("GET", "/auth/session", 200, 401)
+def _session(new, user, settings, **_):
+    client = new()
+    client.get("/auth/session")
+    _login(client, user)
+    client.get("/auth/session")
+    # A wallet-only user, signed in by Signet's `wallet` method.
+    wallet_client = new()
+    assert wallet_sign_in(wallet_client, EvmWallet()).status_code == HTTPStatus.OK
+    wallet_client.get("/auth/session")
+    if client.kind == "app":
+        stale = new()
+        stale.token = "x" * 32
+        assert stale.get("/auth/session").status_code == HTTPStatus.GONE
+
+
+@scenario("DELETE", "/auth/session", 401)
+def _logout(new, user, settings, **_):
+    client = new()
+    _login(client, user)
+    client.delete("/auth/session")
+
+
+@scenario("POST", "/auth/login", 200, 400, 401, 409)
+def _login_op(new, user, settings, *, user_factory, **_):
+    client = new()
+    client.post("/auth/login", {"email": user.email, "password": "wrong password"})
+    client.post("/auth/login", {"email": "not an email", "password": "x"})
+    pending = user_factory("pending@example.com", verified=False)
+    new().post("/auth/login", {"email": pending.email, "password": PASSWORD})
+    _login(client, user)
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+
+
+@scenario("POST", "/auth/signup", 200, 400, 401, 403, 409)
+def _signup(new, user, settings, **_):
+    client = new()
+    client.post("/auth/signup", {"email": "new@example.com", "password": "short"})
+    client.post("/auth/signup", {"email": "new@example.com", "password": PASSWORD})
+    settings.ACCOUNT_EMAIL_VERIFICATION = "none"
+    client = new()
+    client.post("/auth/signup", {"email": "newer@example.com", "password": PASSWORD})
+    client.post("/auth/signup", {"email": "newest@example.com", "password": PASSWORD})
+    settings.ACCOUNT_SIGNUP_OPEN = False
+    new().post("/auth/signup", {"email": "closed@example.com", "password": PASSWORD})
+
+
+def _pending_signup(new, email: str = "new@example.com") -> tuple[SpecClient, str]:
+    client = new()
+    client.post("/auth/signup", {"email": email, "password": PASSWORD})
+    return client, key_from_mail()
+
+
+@scenario("GET", "/auth/email/verify", 200, 400)
+def _verify_info(new, user, settings, **_):
+    client, key = _pending_signup(new)
+    client.get("/auth/email/verify", headers={"X-Email-Verification-Key": key})
+    client.get("/auth/email/verify", headers={"X-Email-Verification-Key": "bad"})
+
+
+@scenario("POST", "/auth/email/verify", 200, 400, 401)
+def _verify(new, user, settings, **_):
+    client, key = _pending_signup(new)
+    client.post("/auth/email/verify", {"key": "bad"})
+    client.post("/auth/email/verify", {"key": key})  # completes the signup: 200
+    _other, key = _pending_signup(new, "other@example.com")
+    new().post("/auth/email/verify", {"key": key})  # from another client: verified, 401
+
+
+@scenario("POST", "/auth/email/verify/resend", 200, 409, 429)
+def _resend(new, user, settings, **_):
+    new().post("/auth/email/verify/resend")
+    client, _key = _pending_signup(new)
+    client.post("/auth/email/verify/resend")
+    client.post("/auth/email/verify/resend")
+
+
+@scenario("POST", "/auth/password/request", 200, 400)
+def _reset_request(new, user, settings, **_):
+    client = new()
+    client.post("/auth/password/request", {"email": user.email})
+    client.post("/auth/password/request", {"email": "not an email"})
+
+
+def _reset_key(new, user) -> str:
+    new().post("/auth/password/request", {"email": user.email})
+    return key_from_mail()
+
+
+@scenario("GET", "/auth/password/reset", 200, 400)
+def _reset_info(new, user, settings, **_):
+    client = new()
+    client.get("/auth/password/reset", headers={"X-Password-Reset-Key": _reset_key(new, user)})
+    client.get("/auth/password/reset", headers={"X-Password-Reset-Key": "1-bad"})
+
+
+@scenario("POST", "/auth/password/reset", 400, 401)
+def _reset(new, user, settings, **_):
+    client = new()
+    client.post("/auth/password/reset", {"key": "1-bad", "password": NEW_PASSWORD})
+    client.post("/auth/password/reset", {"key": _reset_key(new, user), "password": NEW_PASSWORD})
+
+
+@scenario("POST", "/auth/reauthenticate", 200, 400, 401)
+def _reauthenticate(new, user, settings, **_):
+    client = new()
+    client.post("/auth/reauthenticate", {"password": PASSWORD})
+    _login(client, user)
+    client.post("/auth/reauthenticate", {"password": "wrong password"})
+    client.post("/auth/reauthenticate", {"password": PASSWORD})
+    client.get("/auth/session")  # the reauthentication record among the methods
+
+
+@scenario("POST", "/account/password/change", 200, 400, 401)
+def _change_password(new, user, settings, **_):
+    client = new()
+    client.post("/account/password/change", {"new_password": NEW_PASSWORD})
+    _login(client, user)
+    body = {"current_password": "wrong password", "new_password": NEW_PASSWORD}
+    client.post("/account/password/change", body)
+    body["current_password"] = PASSWORD
+    client.post("/account/password/change", body)
+
+
+@scenario("GET", "/account/email", 200, 401)
+def _emails(new, user, settings, **_):
+    client = new()
+    client.get("/account/email")
+    _login(client, user)
+    client.get("/account/email")
+
+
+@scenario("POST", "/account/email", 200, 400, 401)
+def _add_email(new, user, settings, **_):
+    client = new()
+    client.post("/account/email", {"email": "second@example.com"})
+    _login(client, user)
+    client.post("/account/email", {"email": "not an email"})
+    client.post("/account/email", {"email": "second@example.com"})
+
+
+@scenario("PUT", "/account/email", 200, 400, 401, 403)
+def _resend_email(new, user, settings, **_):
+    client = new()
+    client.put("/account/email", {"email": "second@example.com"})
+    _login(client, user)
+    EmailAddress.objects.create(user=user, email="second@example.com")
+    client.put("/account/email", {"email": "nobody@example.com"})
+    client.put("/account/email", {"email": "second@example.com"})
+    client.put("/account/email", {"email": "second@example.com"})  # inside the cooldown
+
+
+@scenario("PATCH", "/account/email", 200, 400, 401)
+def _primary_email(new, user, settings, **_):
+    client = new()
+    client.patch("/account/email", {"email": user.email, "primary": True})
+    _login(client, user)
+    EmailAddress.objects.create(user=user, email="unverified@example.com")
+    EmailAddress.objects.create(user=user, email="verified@example.com", verified=True)
+    client.patch("/account/email", {"email": "unverified@example.com", "primary": True})
+    client.patch("/account/email", {"email": "verified@example.com", "primary": True})
+
+
+@scenario("DELETE", "/account/email", 200, 400, 401)
+def _remove_email(new, user, settings, **_):
+    client = new()
+    client.delete("/account/email", {"email": user.email})
+    _login(client, user)
+    EmailAddress.objects.create(user=user, email="second@example.com")
+    client.delete("/account/email", {"email": user.email})  # the primary
+    client.delete("/account/email", {"email": "second@example.com"})
+
+
+@scenario("GET", "/auth/sessions", 200, 401)
+def _sessions(new, user, settings, **_):
+    client = new()
+    client.get("/auth/sessions")
+    _login(client, user)
+    _login(new(), user)
+    client.get("/auth/sessions")
+
+
+@scenario("DELETE", "/auth/sessions", 200, 400, 401)
+def _end_sessions(new, user, settings, **_):
+    client, other = new(), new()
+    _login(client, user)
+    _login(other, user)
+    listing = client.get("/auth/sessions").json()["data"]
+    theirs = next(s["id"] for s in listing if not s["is_current"])
+    mine = next(s["id"] for s in listing if s["is_current"])
+    client.delete("/auth/sessions", {"sessions": ["not an id"]})
+    client.delete("/auth/sessions", {"sessions": [theirs]})
+    client.delete("/auth/sessions", {"sessions": [mine]})  # the current one: signed out
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS), ids=lambda key: f"{key[0]} {key[1]}")
+def test_answers_conform_to_allauths_spec(key, client_kind, db, settings, user, user_factory):
+    expected, drive = SCENARIOS[key]
+    settings.ACCOUNT_RATE_LIMITS = "confirm_email=1/3m/key"  # the cooldown, nothing else
+    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
+    mail.outbox.clear()
+    drive(lambda: SpecClient(client_kind, seen), user, settings, user_factory=user_factory)
+    assert seen[key] >= expected, f"{key}: drove {sorted(seen[key])}, wanted {sorted(expected)}"
