@@ -34,7 +34,7 @@ import idna
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from accounts.api.errors import ApiError, Code
@@ -95,29 +95,32 @@ def owner_address(email: str) -> EmailAddress | None:
     return addresses_of(email).filter(verified=True).select_related("user").first()
 
 
-def pending_signup_address(email: str) -> EmailAddress | None:
-    """The latest signup still waiting for `email` to be verified: an active
-    user with a password whose primary address is an unverified claim of it.
-
-    Only one is considered, so a login costs one password hash whoever holds
-    claims; the latest, so someone who signs up again is the one found.
-    """
-    return (
-        addresses_of(email)
-        .filter(verified=False, primary=True, user__is_active=True)
-        .exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
-        .select_related("user")
-        .order_by("-created_at", "-pk")
-        .first()
+def _pending_signup() -> Q:
+    """A signup still waiting for its address to be verified: an active user
+    with a password whose primary address is an unverified claim of it."""
+    return Q(verified=False, primary=True, user__is_active=True) & ~Q(
+        user__password__startswith=UNUSABLE_PASSWORD_PREFIX
     )
 
 
 def password_login_address(email: str, *, pending_signup: bool = False) -> EmailAddress | None:
-    """The address a password sign-in as `email` checks the password of."""
-    owned = owner_address(email)
-    if owned is None and pending_signup:
-        return pending_signup_address(email)
-    return owned
+    """The address a password sign-in as `email` checks the password of: its
+    owner's or, with `pending_signup` and while nobody owns it, its latest
+    pending signup's.
+
+    One query either way (known and unknown addresses cost the same), and
+    only one pending signup is considered, so a login costs one password
+    hash however many claims exist; the latest, so that someone who signs
+    up again is the one found.
+    """
+    match = (Q(verified=True) | _pending_signup()) if pending_signup else Q(verified=True)
+    return (
+        addresses_of(email)
+        .filter(match)
+        .select_related("user")
+        .order_by("-verified", "-created_at", "-pk")
+        .first()
+    )
 
 
 def has_login_address(user) -> bool:

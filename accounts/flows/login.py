@@ -40,8 +40,9 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
             "The email address and/or password you specified are not correct.",
         )
     failed.refund()
-    address = user.login_address
-    if not address.verified and settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
+    address = getattr(user, "login_address", None)  # set by accounts.backends
+    pending = address is not None and not address.verified
+    if pending and settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
         try:
             email_verification.send_verification(request, address)
         except ApiError as error:
@@ -50,7 +51,9 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
             # a link went out moments ago; the answer stays the same
         set_pending(request, email_verification.FLOW, user.pk)
         return
-    login_user(request, user, method_record(Method.PASSWORD, email=address.email))
+    login_user(
+        request, user, method_record(Method.PASSWORD, email=address.email if address else email)
+    )
 
 
 def reauthenticate(request: HttpRequest, *, password: str) -> None:

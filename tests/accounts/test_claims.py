@@ -266,15 +266,15 @@ def test_a_wallet_user_cannot_lock_themselves_out(make_headless):
     client.post("/account/email", {"email": "typo@example.com"})
     client.post("/account/email", {"email": "real@example.com"})
     _verify(client, "real@example.com")
-    assert client.get("/account/email").json()["data"] == [
-        {"email": "real@example.com", "primary": True, "verified": True},
-        {"email": "typo@example.com", "primary": False, "verified": False},
-    ]
     unlinked = client.delete("/account/wallets", {"chain": wallet.chain, "address": wallet.address})
     assert unlinked.status_code == HTTPStatus.OK
     login = make_headless().post("/auth/login", {"email": "real@example.com", "password": PASSWORD})
     assert login.status_code == HTTPStatus.OK
     assert login.json()["data"]["user"]["id"] == user_id
+    assert client.get("/account/email").json()["data"] == [
+        {"email": "real@example.com", "primary": True, "verified": True},
+        {"email": "typo@example.com", "primary": False, "verified": False},
+    ]
 
 
 def test_a_password_with_only_claims_keeps_the_last_wallet(make_headless):
