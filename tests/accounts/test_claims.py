@@ -224,6 +224,10 @@ def test_squatting_does_not_fail_the_owners_signup(make_headless):
     assert not EmailAddress.objects.filter(user_id=attacker_id, email=VICTIM).exists()
     # The attacker keeps their own account and address, nothing more.
     assert User.objects.get(pk=attacker_id).email == "attacker@example.net"
+    victim_id = verified.json()["data"]["user"]["id"]
+    login = make_headless().post("/auth/login", {"email": VICTIM, "password": PASSWORD})
+    assert login.json()["data"]["user"]["id"] == victim_id
+    assert _reset_key_user(make_headless, VICTIM) == victim_id
 
 
 def test_squatting_does_not_fail_the_owners_login(make_headless, user_factory):
