@@ -6,10 +6,10 @@ address the user *owns*, with `get_user` served from the user cache
 (accounts.emails): an unverified claim never signs anyone in, whoever holds
 it, and the admin login goes through here too. With `pending_signup=True`
 (the API's login) an address nobody owns yet falls back to its latest
-pending signup, whose user the login flow only ever sends on to email
-verification. Either way one password hash runs, also for an unknown
-address (ModelBackend's timing defence). The user carries the address it
-was found by as `login_address`.
+pending signup (the claimer's own account, which the login flow sends on
+to email verification when that is mandatory). Either way one password
+hash runs, also for an unknown address (ModelBackend's timing defence).
+The user carries the address it was found by as `login_address`.
 
 Django's `get_user()` still compares the session's password hash with the
 user it gets here: a password change bumps the cache before it is written,

@@ -21,9 +21,11 @@ part keeps its case (as typed) and is compared case-insensitively.
 
 Ownership (API.md v1.1): an address belongs to the one user who verified it.
 An unverified row is a claim: any number of users may hold one, and none of
-them signs in by password with it (a pending signup aside, which only ever
-leads to the verification mail), receives a reset through it, or gets it as
-`User.email`.
+them receives a reset through it or gets it as `User.email`. Nor does one
+sign in by password with it, a pending signup aside (the latest one, while
+nobody owns the address): with mandatory verification that only leads to
+the verification mail; with optional verification it signs in to the
+claimer's own account, as the signup itself did, and never to anyone else's.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Only a verified owner makes an address taken (API.md v1.1): a claim (an
 address someone added to their account, or another signup still waiting for
 verification) never blocks a signup. A signup is itself a claim until the
 mailed link is followed: its user has no `User.email`, and password login
-only leads it back to verification. Two pending signups of one address
+leads it back to verification (when that is mandatory). Two pending signups of one address
 cannot reach each other's account; whichever verifies first owns the address
 and the other's claim is dropped (accounts.flows.email_verification).
 
@@ -50,7 +50,7 @@ def email_in_use(email: str) -> bool:
     )
 
 
-def account_exists_mail(request: HttpRequest, email: str) -> None:
+def _account_exists_mail(request: HttpRequest, email: str) -> None:
     if not email_verification.address_mail_allowed(request, email):
         return
     mail.send(
@@ -65,7 +65,7 @@ def account_exists_mail(request: HttpRequest, email: str) -> None:
 
 def _hidden_taken(request: HttpRequest, email: str, password: str) -> None:
     make_password(password)  # same cost as a real signup
-    account_exists_mail(request, email)
+    _account_exists_mail(request, email)
     set_pending(request, email_verification.FLOW, None)
 
 
