@@ -119,6 +119,8 @@ def end_sessions_created_with(user_ids, origin: str, *, keep: str | None = None)
     removed, a wallet being unlinked), all but `keep` (the current one).
     Needs Redis, as ending any session does: call it inside the transaction
     of the removal, so that a 503 leaves both in place."""
+    if not origin:
+        return 0  # "" is every session from before origins were recorded
     sessions = UserSession.objects.filter(user_id__in=list(user_ids), origin=origin)
     keys = list(sessions.exclude(session_key=keep or "").values_list("session_key", flat=True))
     end_sessions(keys)
