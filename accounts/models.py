@@ -5,6 +5,9 @@ Invariants the database enforces (not only the code):
 - a user has at most one primary address;
 - an address has at most one verified owner;
 - a user lists an address at most once.
+
+An unverified address is a claim (accounts.emails): several users may hold
+claims of one address; `User.email` is only ever a verified primary address.
 """
 
 from __future__ import annotations
@@ -20,6 +23,17 @@ from django.utils import timezone
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """accounts.emails' spelling where it applies; Django's otherwise, so
+        callers outside the API (the admin's forms) keep their own errors."""
+        from accounts.emails import InvalidEmail, normalize_email
+
+        try:
+            return normalize_email(email or "")
+        except InvalidEmail:
+            return super().normalize_email(email)
 
     def _create(self, email: str | None, password: str | None, **extra) -> User:
         user = self.model(email=self.normalize_email(email) if email else None, **extra)
@@ -48,8 +62,8 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """Email-first user. `email` mirrors the primary EmailAddress and is null
-    for a wallet-only user."""
+    """Email-first user. `email` mirrors the primary EmailAddress once it is
+    verified, and is null until then (a pending signup, a wallet-only user)."""
 
     email = models.EmailField("email address", unique=True, null=True, blank=True)
     is_staff = models.BooleanField(default=False)
@@ -120,6 +134,10 @@ class UserSession(AbstractBaseSession):
     user_agent = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # What the session was signed in with ("email:<address>" or
+    # "wallet:<namespace>:<address>", accounts.flows.authentication), so that
+    # removing the address or unlinking the wallet ends it.
+    origin = models.CharField(max_length=320, blank=True)
 
     class Meta:
         verbose_name = "session"

@@ -43,6 +43,8 @@ class Action:
     REAUTHENTICATE = "reauthenticate"
     WALLET_CHALLENGE = "wallet_challenge"
     WALLET_VERIFY = "wallet_verify"
+    # Mails sent to an address on someone else's request (accounts.flows.email_verification).
+    ADDRESS_MAIL = "address_mail"
 
 
 # allauth's defaults (65.x), plus the wallet endpoints.
@@ -58,6 +60,7 @@ DEFAULT_RATES = {
     Action.CONFIRM_EMAIL: "1/3m/key",
     Action.WALLET_CHALLENGE: "30/m/ip",
     Action.WALLET_VERIFY: "30/m/ip",
+    Action.ADDRESS_MAIL: "5/h/key",
 }
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -61,6 +61,7 @@ CREATED_AT = "signet.created"
 LAST_SEEN_AT = "signet.seen"
 METHODS = "signet.methods"
 PENDING = "signet.pending"
+ORIGIN = "signet.origin"  # what signed the session in (UserSession.origin)
 
 # How stale `last_seen_at` may get before a request refreshes it.
 LAST_SEEN_RESOLUTION = 5 * 60
@@ -144,6 +145,7 @@ class SessionStore(CachedDBStore):
         obj.user_agent = (data.get(USER_AGENT) or "")[:512]
         obj.created_at = _dt(data.get(CREATED_AT))
         obj.last_seen_at = _dt(data.get(LAST_SEEN_AT))
+        obj.origin = (data.get(ORIGIN) or "")[:320]
         return obj
 
     def _get_new_session_key(self) -> str:

@@ -219,7 +219,7 @@ class ManageEmailApi(AuthenticatedApi):
 
     def delete(self, request, **kwargs):
         email = self.input(inputs.EmailInput)["email"]
-        manage_email.email_address_remove(user=request.user, email=email)
+        manage_email.email_address_remove(request._request, user=request.user, email=email)
         return _email_list(request)
 
 

@@ -27,12 +27,30 @@ def method_record(method: str, **extra) -> dict:
     return {"method": method, "at": int(time.time()), **extra}
 
 
+def email_origin(email: str) -> str:
+    return f"email:{email.lower()}"
+
+
+def wallet_origin(namespace: str, address: str) -> str:
+    # (namespace, canonical address) names a wallet: an EOA is one wallet on
+    # every chain of its namespace, so the chain signed on does not matter.
+    return f"wallet:{namespace}:{address}"
+
+
+def session_origin(record: dict) -> str:
+    """What a sign-in's method record signed the session in with."""
+    if record["method"] == Method.WALLET:
+        return wallet_origin(record["chain"].split(":", 1)[0], record["address"])
+    return email_origin(record["email"]) if record.get("email") else ""
+
+
 def login_user(request: HttpRequest, user, record: dict) -> None:
     """Log `user` in on a fresh session key (the app client's token rotates)."""
     login(request, user, backend=BACKEND)  # record_session() fills the list columns
     session = request.session
     session.pop(skeys.PENDING, None)
     session[skeys.METHODS] = [record]
+    session[skeys.ORIGIN] = session_origin(record)
     emit(request, Event.LOGIN, user=user, method=record["method"], chain=record.get("chain", ""))
 
 
@@ -102,3 +120,16 @@ def end_sessions(keys) -> None:
 def end_other_sessions(user, keep: str | None) -> None:
     keys = UserSession.objects.filter(user=user).exclude(session_key=keep or "")
     end_sessions(list(keys.values_list("session_key", flat=True)))
+
+
+def end_sessions_created_with(user_ids, origin: str, *, keep: str | None = None) -> int:
+    """End the sessions of `user_ids` that `origin` signed in (an address being
+    removed, a wallet being unlinked), all but `keep` (the current one).
+    Needs Redis, as ending any session does: call it inside the transaction
+    of the removal, so that a 503 leaves both in place."""
+    if not origin:
+        return 0  # "" is every session from before origins were recorded
+    sessions = UserSession.objects.filter(user_id__in=list(user_ids), origin=origin)
+    keys = list(sessions.exclude(session_key=keep or "").values_list("session_key", flat=True))
+    end_sessions(keys)
+    return len(keys)

@@ -4,6 +4,12 @@ A key is a signed, timestamped reference to one EmailAddress row and the
 address it held (django.core.signing): it expires after
 ACCOUNT_EMAIL_VERIFICATION_EXPIRE_DAYS and is useless once the address is
 verified, so it works once.
+
+Verifying makes the user the address's owner (API.md v1.1): everyone else's
+unverified claims of it are dropped in the same transaction (with the
+sessions they signed in, and the pending signups they leave with nothing),
+and it becomes `User.email` when it is, or now takes the place of, the
+primary address.
 """
 
 from __future__ import annotations
@@ -11,11 +17,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 
-from accounts import mail
+from accounts import emails, mail, usercache
 from accounts.api.errors import ApiError, Code
-from accounts.models import EmailAddress
+from accounts.flows.authentication import email_origin, end_sessions_created_with
+from accounts.models import EmailAddress, User
 from accounts.ratelimit import Action, consume
 from accounts.signals import Event, emit
 
@@ -54,13 +62,73 @@ def send_verification(request: HttpRequest, address: EmailAddress, *, limited: b
     mail.send(mail.Template.VERIFY_EMAIL, address.email, {"link": link, "user": address.user})
 
 
-def confirm(request: HttpRequest, address: EmailAddress) -> EmailAddress:
-    """Mark verified; the database refuses a second verified owner."""
+def address_mail_allowed(request: HttpRequest, email: str) -> bool:
+    """Count a mail that someone other than the address's owner makes Signet
+    send to it (a signup's verification or "account exists" mail, an added
+    address's verification or "someone tried to add it" notice); False once
+    the per-address limit is spent. Every such path counts, whoever owns the
+    address, so a skipped mail tells nothing; the answer stays the same."""
     try:
-        with transaction.atomic():
-            address.verified = True
-            address.save(update_fields=["verified"])
+        consume(request, Action.ADDRESS_MAIL, key=email)
+    except ApiError as error:
+        if error.status != 429:
+            raise
+        return False
+    return True
+
+
+def make_owner(address: EmailAddress) -> None:
+    """Mark verified and make its user the owner (the module doc); the
+    database refuses a second verified owner (IntegrityError, nothing done)."""
+    with transaction.atomic():
+        address.verified = True
+        address.save(update_fields=["verified"])
+        _own(address)
+
+
+def confirm(request: HttpRequest, address: EmailAddress) -> EmailAddress:
+    """Verify by key: `make_owner`, a refusal being an invalid key."""
+    try:
+        make_owner(address)
     except IntegrityError:
         raise ApiError(400, Code.INVALID_OR_EXPIRED_KEY, "Invalid or expired key.", "key") from None
     emit(request, Event.EMAIL_VERIFIED, user=address.user)
     return address
+
+
+def _own(address: EmailAddress) -> None:
+    """The rest of becoming the owner (inside make_owner's transaction)."""
+    user = address.user
+    claims = emails.addresses_of(address.email).filter(verified=False).exclude(user=user)
+    rows = dict(claims.values_list("pk", "user_id"))
+    claimers = set(rows.values())
+    if claimers:
+        end_sessions_created_with(claimers, email_origin(address.email))
+        EmailAddress.objects.filter(pk__in=rows).delete()
+        # Signups that never completed and now hold nothing: nobody can reach them.
+        User.objects.filter(
+            pk__in=claimers,
+            last_login=None,
+            is_staff=False,
+            is_superuser=False,
+            emailaddresses=None,
+            wallets=None,
+        ).delete()
+    # Rows written before claims were kept apart may hold the address as User.email.
+    key = emails.email_key(address.email)
+    stale = User.objects.alias(email_ci=Lower("email")).filter(email_ci=key)
+    for user_id in stale.exclude(pk=user.pk).values_list("pk", flat=True):
+        User.objects.filter(pk=user_id).update(email=None)
+        usercache.changed(user_id)
+    primary = EmailAddress.objects.filter(user=user, primary=True).exclude(pk=address.pk).first()
+    if primary is not None and primary.verified:
+        return  # a verified primary stays the user's choice
+    if primary is not None:
+        # An unverified primary was only ever a claim: the owned address takes its place.
+        primary.primary = False
+        primary.save(update_fields=["primary"])
+    if not address.primary:
+        address.primary = True
+        address.save(update_fields=["primary"])
+    user.email = address.email
+    user.save(update_fields=["email"])

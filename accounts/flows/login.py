@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
+from accounts import emails
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.authentication import (
@@ -15,7 +16,6 @@ from accounts.flows.authentication import (
     method_record,
     set_pending,
 )
-from accounts.models import EmailAddress
 from accounts.ratelimit import Action, consume, consume_all
 from accounts.signals import Event, Outcome, emit
 
@@ -23,11 +23,15 @@ from accounts.signals import Event, Outcome, emit
 def password_login(request: HttpRequest, *, email: str, password: str) -> None:
     """Log in, or leave the session awaiting email verification.
 
-    An unknown email costs the same password hash as a known one
-    (ModelBackend hashes for missing users), so timing tells nothing.
+    The password checked is that of the address's verified owner, or, when
+    nobody owns it yet, of its latest pending signup (accounts.backends).
+    A pending signup is only ever sent on to verification when that is
+    mandatory: the account opens through the link mailed to the address.
+    An unknown email costs the same password hash, so timing tells nothing.
     """
+    email = emails.normalized(email)
     _login, failed = consume_all(request, [(Action.LOGIN, None), (Action.LOGIN_FAILED, email)])
-    user = authenticate(request, username=email, password=password)
+    user = authenticate(request, username=email, password=password, pending_signup=True)
     if user is None:
         emit(request, Event.LOGIN_FAILED, outcome=Outcome.FAILURE, method=Method.PASSWORD)
         raise ApiError(
@@ -36,16 +40,20 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
             "The email address and/or password you specified are not correct.",
         )
     failed.refund()
-    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
-        address = EmailAddress.objects.filter(user=user, primary=True).first()
-        if address is not None and not address.verified:
-            try:
-                email_verification.send_verification(request, address)
-            except ApiError:
-                pass  # a link went out moments ago; the answer stays the same
-            set_pending(request, email_verification.FLOW, user.pk)
-            return
-    login_user(request, user, method_record(Method.PASSWORD, email=user.email))
+    address = getattr(user, "login_address", None)  # set by accounts.backends
+    pending = address is not None and not address.verified
+    if pending and settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
+        try:
+            email_verification.send_verification(request, address)
+        except ApiError as error:
+            if error.status != 429:
+                raise
+            # a link went out moments ago; the answer stays the same
+        set_pending(request, email_verification.FLOW, user.pk)
+        return
+    login_user(
+        request, user, method_record(Method.PASSWORD, email=address.email if address else email)
+    )
 
 
 def reauthenticate(request: HttpRequest, *, password: str) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from accounts import mail
+from accounts import emails, mail
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification
+from accounts.flows.authentication import email_origin, end_sessions_created_with
 from accounts.models import EmailAddress, User
+from accounts.ratelimit import Action, consume
 
 
 def email_addresses(user: User) -> list[EmailAddress]:
@@ -17,7 +18,8 @@ def email_addresses(user: User) -> list[EmailAddress]:
 
 
 def _own(user: User, email: str) -> EmailAddress:
-    address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
+    email = emails.normalized(email)
+    address = emails.addresses_of(email).filter(user=user).first()
     if address is None:
         raise ApiError(
             400, Code.UNKNOWN_EMAIL, "This address is not assigned to your account.", "email"
@@ -25,49 +27,57 @@ def _own(user: User, email: str) -> EmailAddress:
     return address
 
 
+def _owned_by_another(user: User, email: str) -> bool:
+    owner = emails.owner_address(email)
+    return owner is not None and owner.user_id != user.pk
+
+
+def _mail_claim(request: HttpRequest, user: User, address: EmailAddress) -> None:
+    """The verification link for a claim of an address nobody owns; its owner's
+    notice ("someone tried to add your address") instead of a link otherwise.
+    Both count against the address's mail limit, skipped once it is spent."""
+    if not email_verification.address_mail_allowed(request, address.email):
+        return
+    if _owned_by_another(user, address.email):
+        login_link = mail.frontend_url(mail.FrontendPath.LOGIN)
+        mail.send(mail.Template.ADDRESS_CLAIMED, address.email, {"login_link": login_link})
+    else:
+        email_verification.send_verification(request, address, limited=False)
+
+
 def email_address_add(request: HttpRequest, *, user: User, email: str) -> None:
-    email = User.objects.normalize_email(email)
-    if EmailAddress.objects.filter(user=user, email__iexact=email).exists():
+    """Add `email` to `user` as an unverified claim and mail the address.
+
+    The answer is the same whether or not another user owns the address
+    (API.md v1.1): the claim is listed either way. The owner gets a notice
+    instead of a link, so such a claim can never be verified; one of an
+    address nobody owns gets the verification link. Both count against the
+    address's mail limit. A claim never becomes `User.email`: verifying it
+    does (accounts.flows.email_verification). The mail goes out inside the
+    transaction, so a mail server outage (503) adds nothing.
+    """
+    email = emails.normalized(email)
+    if emails.addresses_of(email).filter(user=user).exists():
         raise ApiError(
             400, Code.EMAIL_TAKEN, "This address is already assigned to your account.", "email"
         )
-    taken = (
-        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
-        or EmailAddress.objects.filter(email__iexact=email).exists()
-    )
-    if taken:
-        if not settings.ACCOUNT_PREVENT_ENUMERATION:
-            raise ApiError(
-                400, Code.EMAIL_TAKEN, "A user is already registered with this address.", "email"
-            )
-        mail.send(
-            mail.Template.ACCOUNT_EXISTS,
-            email,
-            {
-                "login_link": mail.frontend_url(mail.FrontendPath.LOGIN),
-                "reset_link": mail.frontend_url(mail.FrontendPath.PASSWORD_RESET_REQUEST),
-            },
-        )
-        return
-    first = not EmailAddress.objects.filter(user=user, primary=True).exists()
     try:
         with transaction.atomic():
+            first = not EmailAddress.objects.filter(user=user, primary=True).exists()
             address = EmailAddress.objects.create(user=user, email=email, primary=first)
-            if first:
-                user.email = email
-                user.save(update_fields=["email"])
+            _mail_claim(request, user, address)
     except IntegrityError:
-        raise ApiError(
-            400, Code.EMAIL_TAKEN, "A user is already registered with this address.", "email"
+        raise ApiError(  # the same request twice at once
+            400, Code.EMAIL_TAKEN, "This address is already assigned to your account.", "email"
         ) from None
-    email_verification.send_verification(request, address, limited=False)
 
 
 def email_address_resend(request: HttpRequest, *, user: User, email: str) -> None:
     address = _own(user, email)
     if address.verified:
         raise ApiError(400, Code.INVALID, "This address is already verified.", "email")
-    email_verification.send_verification(request, address)
+    consume(request, Action.CONFIRM_EMAIL, key=address.email)  # 429 inside the cooldown
+    _mail_claim(request, user, address)
 
 
 def email_address_make_primary(*, user: User, email: str) -> None:
@@ -87,16 +97,22 @@ def email_address_make_primary(*, user: User, email: str) -> None:
         user.save(update_fields=["email"])
 
 
-def email_address_remove(*, user: User, email: str) -> None:
+def email_address_remove(request: HttpRequest, *, user: User, email: str) -> None:
+    """Remove an address, and end the sessions signed in with it (all but
+    the current one): whoever signed in by it loses that way in too."""
     address = _own(user, email)
-    if address.primary:
+    if address.primary and address.verified:  # an unverified primary is only a claim
         raise ApiError(
             400,
             Code.CANNOT_REMOVE_PRIMARY_EMAIL,
             "You cannot remove your primary email address.",
             "email",
         )
-    address.delete()
+    with transaction.atomic():  # ending sessions needs Redis: a 503 keeps the address
+        address.delete()
+        end_sessions_created_with(
+            [user.pk], email_origin(address.email), keep=request.session.session_key
+        )
 
 
 def primary_address(user_id: int | None) -> EmailAddress | None:

@@ -4,6 +4,10 @@ The key is `<user id base36>-<token>`; the token embeds the password hash and
 last login, so it dies as soon as it is used. A request for an unknown address
 mails that address a short "no account here" note: both paths send one mail,
 so the answer and its timing are the same (no enumeration).
+
+Only an owned (verified) address receives a reset, for its owner's account:
+a claim of it on another account never does (API.md v1.1), so the owner of
+a mailbox cannot be led into the account of someone who merely claimed it.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.http import base36_to_int, int_to_base36
 
-from accounts import mail
+from accounts import emails, mail
 from accounts.api.errors import ApiError, Code
 from accounts.flows.authentication import end_sessions, user_sessions
 from accounts.flows.passwords import check_new_password
-from accounts.models import EmailAddress, User
+from accounts.models import User
 from accounts.ratelimit import Action, consume
 from accounts.signals import Event, emit
 
@@ -42,17 +46,19 @@ def user_for_key(key: str) -> User:
 
 
 def request_reset(request: HttpRequest, *, email: str) -> None:
+    email = emails.normalized(email)
     consume(request, Action.RESET_PASSWORD, key=email)
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if user is None:
+    address = emails.owner_address(email)
+    if address is None or not address.user.is_active:
         mail.send(mail.Template.PASSWORD_RESET_UNKNOWN, email, {})
         return
+    user = address.user
     link = mail.frontend_url(mail.FrontendPath.PASSWORD_RESET, key=make_key(user))
-    mail.send(mail.Template.PASSWORD_RESET, user.email, {"link": link, "user": user})
+    mail.send(mail.Template.PASSWORD_RESET, address.email, {"link": link, "user": user})
 
 
 def reset_password(request: HttpRequest, *, key: str, password: str) -> User:
-    """Set the new password, trust the address the key reached, end every session."""
+    """Set the new password and end every session."""
     consume(request, Action.RESET_PASSWORD_FROM_KEY)
     user = user_for_key(key)
     check_new_password(password, user)
@@ -60,10 +66,6 @@ def reset_password(request: HttpRequest, *, key: str, password: str) -> User:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        # Following the emailed link proves the primary address is the user's.
-        EmailAddress.objects.filter(user=user, primary=True, verified=False).exclude(
-            email__in=EmailAddress.objects.filter(verified=True).exclude(user=user).values("email")
-        ).update(verified=True)
         end_sessions(list(user_sessions(user).values_list("session_key", flat=True)))
     emit(request, Event.PASSWORD_RESET, user=user, method="password_reset")
     return user

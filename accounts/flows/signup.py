@@ -1,11 +1,27 @@
 """Email + password signup, with allauth's enumeration-safe behaviour.
 
+Only a verified owner makes an address taken (API.md v1.1): a claim (an
+address someone added to their account, or another signup still waiting for
+verification) never blocks a signup. A signup is itself a claim until the
+mailed link is followed: its user has no `User.email`, and password login
+leads it back to verification (when that is mandatory). Two pending signups of one address
+cannot reach each other's account; whichever verifies first owns the address
+and the other's claim is dropped (accounts.flows.email_verification).
+
+With verification `none` nobody proves anything, so the signup owns the
+address at once (verified by the operator's choice), as the first signup did
+before.
+
 When verification is mandatory, a taken address answers exactly like a fresh
 signup (401, `verify_email` pending) and its owner gets an "account already
-exists" mail instead; both paths hash the password and send one mail, so they
-also take about the same time. Without mandatory verification a fresh signup
-logs straight in, which cannot be faked, so a taken address is 400 `email_taken`
-(as in allauth).
+exists" mail instead; both paths hash the password, count one mail against
+the address's limit and send it, so they also take about the same time.
+Without mandatory verification a fresh signup logs straight in, which cannot
+be faked, so a taken address is 400 `email_taken` (as in allauth).
+
+What a failed mail leaves behind: nothing. The user is created and the mail
+sent in one transaction; if the mail server refuses, the signup rolls back
+and answers 503 (accounts.mail), and the same request can simply be retried.
 """
 
 from __future__ import annotations
@@ -15,7 +31,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from accounts import mail
+from accounts import emails, mail
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.authentication import Method, login_user, method_record, set_pending
@@ -25,14 +41,18 @@ from accounts.signals import Event, emit
 
 
 def email_in_use(email: str) -> bool:
+    """Whether any user lists `email`, claim or not: the admin's conservative
+    rule for the address it sets as a new user's `User.email`. Signup asks
+    `emails.owner_address` instead."""
     return (
         User.objects.filter(email__iexact=email).exists()
         or EmailAddress.objects.filter(email__iexact=email).exists()
     )
 
 
-def _hidden_taken(request: HttpRequest, email: str, password: str) -> None:
-    make_password(password)  # same cost as a real signup
+def _account_exists_mail(request: HttpRequest, email: str) -> None:
+    if not email_verification.address_mail_allowed(request, email):
+        return
     mail.send(
         mail.Template.ACCOUNT_EXISTS,
         email,
@@ -41,39 +61,48 @@ def _hidden_taken(request: HttpRequest, email: str, password: str) -> None:
             "reset_link": mail.frontend_url(mail.FrontendPath.PASSWORD_RESET_REQUEST),
         },
     )
+
+
+def _hidden_taken(request: HttpRequest, email: str, password: str) -> None:
+    make_password(password)  # same cost as a real signup
+    _account_exists_mail(request, email)
     set_pending(request, email_verification.FLOW, None)
 
 
-def _create(email: str, password: str) -> tuple[User, EmailAddress] | None:
+def _create(request: HttpRequest, email: str, password: str) -> User | None:
+    """The user and its address, with the verification mail in the same
+    transaction; None when someone verified the address meanwhile."""
+    owned = settings.ACCOUNT_EMAIL_VERIFICATION == "none"
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password)
-            address = EmailAddress.objects.create(user=user, email=user.email, primary=True)
+            user = User.objects.create_user(email=None, password=password)
+            address = EmailAddress.objects.create(user=user, email=email, primary=True)
+            if owned:
+                email_verification.make_owner(address)
+            elif email_verification.address_mail_allowed(request, email):
+                email_verification.send_verification(request, address, limited=False)
     except IntegrityError:
         return None  # lost a race for the same address
-    return user, address
+    emit(request, Event.SIGNUP, user=user, method=Method.PASSWORD)
+    return user
 
 
 def signup(request: HttpRequest, *, email: str, password: str) -> None:
     """Sign up; afterwards the session is logged in or awaits verification."""
     mandatory = settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
     hide = settings.ACCOUNT_PREVENT_ENUMERATION and mandatory
-    email = User.objects.normalize_email(email)
+    email = emails.normalized(email)
     taken = ApiError(
         400, Code.EMAIL_TAKEN, "A user is already registered with this email address.", "email"
     )
     check_new_password(password, User(email=email))
-    created = None if email_in_use(email) else _create(email, password)
-    if created is None:
+    user = None if emails.owner_address(email) else _create(request, email, password)
+    if user is None:
         if not hide:
             raise taken
         _hidden_taken(request, email, password)
         return
-    user, address = created
-    emit(request, Event.SIGNUP, user=user, method="password")
-    if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
-        email_verification.send_verification(request, address, limited=False)
     if mandatory:
         set_pending(request, email_verification.FLOW, user.pk)
         return
-    login_user(request, user, method_record(Method.PASSWORD, email=user.email))
+    login_user(request, user, method_record(Method.PASSWORD, email=email))

@@ -22,3 +22,28 @@ def anonymous_flows(*, signup: bool = True, pending: str | None = None) -> list[
     if pending:
         flows.append({"id": pending, "is_pending": True})
     return flows
+
+
+def outbox_to(address: str) -> list:
+    return [m for m in mail.outbox if m.to == [address]]
+
+
+def has_link(message) -> bool:
+    return LINK.search(message.body) is not None
+
+
+def key_for(address: str) -> str:
+    """The key of the latest link mailed to `address`."""
+    messages = [m for m in outbox_to(address) if has_link(m)]
+    assert messages, [m.subject for m in mail.outbox]
+    return LINK.search(messages[-1].body).group(1)
+
+
+def wallet_user(client, wallet=None):
+    """Sign `client` in with a fresh throwaway wallet (a wallet-only user); the user id."""
+    from tests.wallets.conftest import EvmWallet
+    from tests.wallets.helpers import sign_in
+
+    response = sign_in(client, wallet or EvmWallet())
+    assert response.status_code == 200, response.content
+    return response.json()["data"]["user"]["id"]

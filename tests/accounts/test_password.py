@@ -46,11 +46,15 @@ def test_reset_with_key_ends_every_session(headless, make_headless, user):
     )
 
 
-def test_reset_verifies_the_primary_address(headless, user_factory):
+def test_an_unverified_address_gets_no_reset(headless, user_factory):
+    """A claim is not ownership: the mailbox's owner must not be handed a key
+    to the account that merely claims the address."""
     user = user_factory(verified=False)
-    headless.post("/auth/password/request", {"email": user.email})
-    headless.post("/auth/password/reset", {"key": key_from_mail(), "password": NEW_PASSWORD})
-    assert EmailAddress.objects.get(user=user).verified
+    response = headless.post("/auth/password/request", {"email": user.email})
+    assert response.json() == {"status": 200}
+    assert mail.outbox[-1].to == [user.email]
+    assert "/account/password/reset/key/" not in mail.outbox[-1].body
+    assert EmailAddress.objects.get(user=user).verified is False
 
 
 def test_reset_rejects_weak_password_and_keeps_the_key(headless, user):

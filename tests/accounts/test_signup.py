@@ -19,7 +19,8 @@ def test_signup_mandatory_verification_pends_then_verifies(headless):
     assert body["data"] == {"flows": anonymous_flows(pending="verify_email")}
     assert body["meta"]["is_authenticated"] is False
     user = User.objects.get()
-    assert user.email == "New.Person@example.com"
+    assert user.email is None  # a claim until verified
+    assert EmailAddress.objects.get(user=user).email == "New.Person@example.com"
     assert user.check_password(PASSWORD)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["New.Person@example.com"]
     message = mail.outbox[0]
@@ -38,6 +39,8 @@ def test_signup_mandatory_verification_pends_then_verifies(headless):
     if headless.kind == "app":
         assert verified.json()["meta"]["session_token"] != token_before
     assert EmailAddress.objects.get().verified is True
+    user.refresh_from_db()
+    assert user.email == "New.Person@example.com"
     # The key works once.
     again = headless.post("/auth/email/verify", {"key": key})
     assert again.status_code == HTTPStatus.BAD_REQUEST

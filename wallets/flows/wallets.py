@@ -7,10 +7,16 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import usercache
+from accounts import emails, usercache
 from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import Method, login_user, method_record
-from accounts.models import EmailAddress, User
+from accounts.flows.authentication import (
+    Method,
+    end_sessions_created_with,
+    login_user,
+    method_record,
+    wallet_origin,
+)
+from accounts.models import User
 from accounts.signals import Event, Outcome, emit
 from wallets.chains.base import PublicKey
 from wallets.challenges import Process
@@ -161,11 +167,10 @@ def wallet_link(request: HttpRequest, *, user: User, verified: VerifiedWallet) -
 
 
 def has_password_login(user: User) -> bool:
-    """Can `user` sign in with email and password?"""
-    return (
-        user.has_usable_password()
-        and EmailAddress.objects.filter(user=user, verified=True).exists()
-    )
+    """Can `user` sign in with email and password? Only with a usable password
+    and an address it owns: the backend signs in by verified addresses alone
+    (accounts.backends), so an unverified one, primary or not, is no way in."""
+    return user.has_usable_password() and emails.has_login_address(user)
 
 
 def wallet_removable(wallet: Wallet) -> bool:
@@ -186,7 +191,8 @@ def wallet_unlink(request: HttpRequest, *, user: User, chain: str, address: str)
 
 
 def wallet_remove(request: HttpRequest | None, *, wallet: Wallet) -> None:
-    """Delete `wallet` unless it is its user's last way to sign in (409)."""
+    """Delete `wallet` unless it is its user's last way to sign in (409), and
+    end the sessions it signed in, all but the current one (API.md v1.1)."""
     with transaction.atomic():
         # Serialise a user's unlinks: two at once could each leave the other last.
         wallet.user = User.objects.select_for_update().get(pk=wallet.user_id)
@@ -198,6 +204,13 @@ def wallet_remove(request: HttpRequest | None, *, wallet: Wallet) -> None:
                 "address",
             )
         Wallet.objects.filter(pk=wallet.pk).delete()
+        # Inside the transaction: ending sessions needs Redis, and a 503 keeps the wallet.
+        session = getattr(request, "session", None)
+        end_sessions_created_with(
+            [wallet.user_id],
+            wallet_origin(wallet.namespace, wallet.address),
+            keep=session.session_key if session is not None else None,
+        )
     emit(
         request, Event.WALLET_UNLINKED, user=wallet.user, method=METHOD, chain=wallet.chain,
         address=wallet.address,
