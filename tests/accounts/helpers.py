@@ -22,3 +22,13 @@ def anonymous_flows(*, signup: bool = True, pending: str | None = None) -> list[
     if pending:
         flows.append({"id": pending, "is_pending": True})
     return flows
+
+
+def age_authentication(client, seconds: float) -> None:
+    """Move the client's sign-in (and any reauthentication) `seconds` into the
+    past, as if the session had been stolen that long ago."""
+    from accounts.sessions import METHODS, SessionStore
+
+    store = SessionStore(session_key=client.token) if client.kind == "app" else client.http.session
+    store[METHODS] = [{**record, "at": record["at"] - seconds} for record in store[METHODS]]
+    store.save()
