@@ -22,12 +22,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.admin_login import RateLimitedAdminLoginForm
 from accounts.admin_secrets import SecretSafeAdminMixin
 from accounts.flows.authentication import end_sessions
 from accounts.flows.signup import email_in_use
 from accounts.models import EmailAddress, User, UserSession
 
 VERIFIED_ELSEWHERE = "Another user has already verified this address."
+admin.site.login_form = RateLimitedAdminLoginForm  # the API's login rate limits
 
 
 class EmailAddressForm(forms.ModelForm):
