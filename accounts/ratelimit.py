@@ -2,6 +2,7 @@
 
 Rates use allauth's names and notation: `"10/m/ip,5/5m/key"` is ten per
 minute per client IP and five per five minutes per key (e.g. the email).
+"Per IP" is per IPv4 address, and per /64 for IPv6 (accounts.net).
 Each rate is a fixed-window counter: INCR, EXPIRE NX and TTL run in one
 MULTI/EXEC round trip, so concurrent workers never race a read-modify-write
 (allauth's cache-based limiter can). Keys hold a hash, never the email.
@@ -24,7 +25,7 @@ from django.http import HttpRequest
 from redis.exceptions import RedisError
 
 from accounts.api.errors import ApiError, Code
-from accounts.net import client_ip
+from accounts.net import client_ip, rate_limit_network
 from accounts.redis import redis_client, redis_key
 from accounts.signals import Event, Outcome, emit
 
@@ -105,7 +106,7 @@ def rates_for(action: str) -> tuple[Rate, ...]:
 
 def _subject(request: HttpRequest, rate: Rate, key: str | None, user) -> str | None:
     if rate.per == "ip":
-        value = client_ip(request)
+        value = rate_limit_network(client_ip(request))  # an IPv6 client counts per /64
     elif rate.per == "key":
         value = key
     else:
