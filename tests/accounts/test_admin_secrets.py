@@ -166,3 +166,21 @@ def test_the_check_refuses_an_admin_that_exposes_a_secret(monkeypatch) -> None:
         "a secret field.",
     ]
     assert all(e.level == checks.ERROR for e in errors)
+
+
+def test_the_check_knows_djangos_own_secrets() -> None:
+    """Registering Django's session model (or any user model) as is would leak."""
+    from django.contrib.admin import AdminSite
+    from django.contrib.sessions.models import Session
+
+    site = AdminSite(name="probe")
+    site.register(Session)
+    try:
+        messages = {e.msg for e in check_admins() if e.id == CHECK_ID}
+    finally:
+        site.unregister(Session)
+    assert (
+        "ModelAdmin (sessions.Session) holds or points at a secret field but does not use "
+        "accounts.admin_secrets.SecretSafeAdminMixin." in messages
+    )
+    assert "ModelAdmin (sessions.Session).fields names 'session_key', a secret field." in messages

@@ -161,3 +161,23 @@ def test_the_401_is_documented(schema, headless, wallet_user, evm_wallet, solana
     assert_documented(schema, response, headless.kind, "account/wallets", "delete")
     response = sign_in(headless, evm_wallet, "reauthenticate")
     assert_documented(schema, response, headless.kind, "auth/wallet/verify", "post")
+
+
+def test_the_schema_names_the_process_and_the_step_up_401(schema):
+    components = schema["components"]["schemas"]
+    assert "reauthenticate" in components["ProcessEnum"]["enum"]
+    step_up = [
+        ("auth/wallet/challenge", "post"),
+        ("auth/wallet/verify", "post"),
+        ("account/wallets", "delete"),
+        ("account/email", "post"),
+        ("account/email", "patch"),
+        ("account/email", "delete"),
+        ("account/password/change", "post"),
+        ("auth/sessions", "delete"),
+    ]
+    for client in ("app", "browser"):
+        for path, method in step_up:
+            operation = schema["paths"][f"/_allauth/{client}/v1/{path}"][method]
+            body = operation["responses"]["401"]["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/AuthenticationOrReauthentication"}
