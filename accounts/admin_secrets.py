@@ -66,8 +66,8 @@ def reaches_secret(model: type[Model], path: str) -> bool:
             return False
         if field.name in secret_fields(model):
             return True
-        target = getattr(field, "target_field", None)
-        if target is not None and field.concrete and target.name in secret_fields(target.model):
+        target = getattr(field, "target_field", None) if field.concrete else None
+        if target is not None and target.name in secret_fields(target.model):
             return True
         if not field.is_relation or field.related_model is None:
             return False
