@@ -2,8 +2,10 @@
 
 Two rules shape it:
 - A session key is a live credential (the app client's token): it is never
-  rendered. Session rows are read-only, picked by their public id, and ended
-  through the session store so the Redis read cache forgets them too.
+  rendered, filtered, ordered or searched (accounts.admin_secrets, which every
+  admin here mixes in). Session rows are read-only, named by their surrogate
+  id, and ended through the session store so the Redis read cache forgets
+  them too.
 - `User.email` mirrors the user's primary EmailAddress: it is set on the add
   page, then follows the primary address chosen in the inline.
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -21,11 +22,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.admin_login import RateLimitedAdminLoginForm
+from accounts.admin_secrets import SecretSafeAdminMixin
 from accounts.flows.authentication import end_sessions
 from accounts.flows.signup import email_in_use
 from accounts.models import EmailAddress, User, UserSession
 
 VERIFIED_ELSEWHERE = "Another user has already verified this address."
+admin.site.login_form = RateLimitedAdminLoginForm  # the API's login rate limits
 
 
 class EmailAddressForm(forms.ModelForm):
@@ -142,9 +146,10 @@ class HasUsablePasswordFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SecretSafeAdminMixin, BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    masked_secret_fields = ("password",)  # Django's read-only hash summary, masked
     # A plain list: other apps extend it at import time (wallets adds its inline).
     inlines = [EmailAddressInline, UserSessionInline]
     list_display = ("email", "is_active", "is_staff", "is_superuser", "date_joined", "last_login")
@@ -205,7 +210,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(EmailAddress)
-class EmailAddressAdmin(admin.ModelAdmin):
+class EmailAddressAdmin(SecretSafeAdminMixin, admin.ModelAdmin):
     form = EmailAddressForm
     list_display = ("email", "user", "primary", "verified", "created_at")
     list_filter = ("verified", "primary")
@@ -258,8 +263,9 @@ class ActiveSessionFilter(admin.SimpleListFilter):
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(admin.ModelAdmin):
-    """Signed-in sessions, listed by public id; the key never reaches the page."""
+class UserSessionAdmin(SecretSafeAdminMixin, admin.ModelAdmin):
+    """Signed-in sessions; the key (and the data, which holds the password's
+    session hash) never reach a page, a filter or an ordering."""
 
     list_display = (
         "user",
@@ -270,8 +276,8 @@ class UserSessionAdmin(admin.ModelAdmin):
         "last_seen_at",
         "expire_date",
     )
-    # No links: a change page's URL would carry the session key.
-    list_display_links = None
+    list_display_links = None  # the line shows all there is; its page repeats it
+    fields = ("user", "public_id", "ip", "user_agent", "created_at", "last_seen_at", "expire_date")
     list_filter = (ActiveSessionFilter, "created_at")
     search_fields = ("user__email", "ip")
     list_select_related = ("user",)
@@ -292,23 +298,6 @@ class UserSessionAdmin(admin.ModelAdmin):
     def short_user_agent(self, obj: UserSession) -> str:
         agent = obj.user_agent or ""
         return agent if len(agent) <= 60 else agent[:59] + "…"
-
-    def action_checkbox(self, obj: UserSession) -> str:
-        # The public id stands in for the key; response_action maps it back.
-        attrs = {"class": "action-select", "aria-label": f"Select session {obj.public_id}"}
-        checkbox = forms.CheckboxInput(attrs, lambda value: False)
-        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, obj.public_id)
-
-    def response_action(self, request: HttpRequest, queryset: QuerySet):
-        public_ids = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        if public_ids:
-            # Ids are integers below 2**53: anything else selects nothing (not a 500).
-            ids = [i for i in public_ids if i.isdigit() and len(i) <= 16]
-            keys = self.get_queryset(request).filter(public_id__in=ids)
-            post = request.POST.copy()
-            post.setlist(helpers.ACTION_CHECKBOX_NAME, list(keys.values_list("pk", flat=True)))
-            request.POST = post
-        return super().response_action(request, queryset)
 
     @admin.action(description="End selected sessions", permissions=["delete"])
     def end_selected_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:

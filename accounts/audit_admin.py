@@ -9,11 +9,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.admin_secrets import SecretSafeAdminMixin
 from accounts.models import AuthEvent
 
 
 @admin.register(AuthEvent)
-class AuthEventAdmin(admin.ModelAdmin):
+class AuthEventAdmin(SecretSafeAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "outcome", "method", "chain", "user", "ip")
     list_filter = ("kind", "outcome", "method", "chain", "created_at")
     search_fields = ("user__email", "ip")

@@ -72,6 +72,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # Never filterable, orderable or searchable in an admin (accounts.admin_secrets).
+    SECRET_FIELDS = ("password",)
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -122,8 +125,17 @@ class UserSession(AbstractBaseSession):
     The extra columns are copied from the session data on every save (see
     accounts.sessions), so they need no write of their own; `last_seen_at` is
     refreshed at most every few minutes, never on every request.
+
+    The key is a live credential (the app client's token), so it is not the
+    primary key: a row's identity travels in admin URLs, forms and ordering
+    tie-breaks, the key must not. `SECRET_FIELDS` are never filterable,
+    orderable, searchable or shown in any admin (accounts.admin_secrets).
     """
 
+    SECRET_FIELDS = ("session_key", "session_data")
+
+    id = models.BigAutoField(primary_key=True)
+    session_key = models.CharField("session key", max_length=40, unique=True)
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
     )

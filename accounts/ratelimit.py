@@ -2,9 +2,14 @@
 
 Rates use allauth's names and notation: `"10/m/ip,5/5m/key"` is ten per
 minute per client IP and five per five minutes per key (e.g. the email).
-Each rate is a fixed-window counter: INCR, EXPIRE NX and TTL run in one
-MULTI/EXEC round trip, so concurrent workers never race a read-modify-write
-(allauth's cache-based limiter can). Keys hold a hash, never the email.
+"Per IP" is per IPv4 address, and per /64 for IPv6 (accounts.net).
+Each rate is a fixed-window counter: INCR, EXPIRE NX and TTL run in one Lua
+script, so concurrent workers never race a read-modify-write (allauth's
+cache-based limiter can). The script also skips the actions after a refused
+one in the same instant: counted and given back later, a counter could have
+expired and restarted in between, and the give-back would have been taken
+from the next window (measured: one extra guess per window under load).
+Keys hold a hash, never the email.
 
 If Redis is unreachable, limits fail open (logged): password login must keep
 working through a cache outage; Redis-backed features report 503 themselves.
@@ -21,10 +26,11 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from accounts.api.errors import ApiError, Code
-from accounts.net import client_ip
+from accounts.net import client_ip, rate_limit_network
 from accounts.redis import redis_client, redis_key
 from accounts.signals import Event, Outcome, emit
 
@@ -62,6 +68,36 @@ DEFAULT_RATES = {
     Action.WALLET_VERIFY: "30/m/ip",
     Action.ADDRESS_MAIL: "5/h/key",
 }
+
+# KEYS: counters in action order; ARGV: (window seconds, amount, action index)
+# per key. Returns (count, ttl) per key; (0, 0) for a key of an action after
+# a refused one, which is not counted at all.
+_CONSUME_SCRIPT = """
+local out, refused = {}, nil
+for i, key in ipairs(KEYS) do
+  local seconds, amount, action = tonumber(ARGV[3*i-2]), tonumber(ARGV[3*i-1]), tonumber(ARGV[3*i])
+  if refused ~= nil and action > refused then
+    out[2*i-1], out[2*i] = 0, 0
+  else
+    local count = redis.call('INCR', key)
+    redis.call('EXPIRE', key, seconds, 'NX')
+    out[2*i-1], out[2*i] = count, redis.call('TTL', key)
+    if count > amount and refused == nil then refused = action end
+  end
+end
+return out
+"""
+# A give-back decrements only a live positive counter: one that expired since
+# must not come back as -1 without a TTL (a window with an extra attempt).
+_REFUND_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key))
+  if count ~= nil and count > 0 then redis.call('DECR', key) end
+end
+return 0
+"""
+_CONSUME = Script(None, _CONSUME_SCRIPT.encode())  # bytes: no client needed to hash it
+_REFUND = Script(None, _REFUND_SCRIPT.encode())
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])/(ip|key|user)$")
@@ -108,7 +144,7 @@ def rates_for(action: str) -> tuple[Rate, ...]:
 
 def _subject(request: HttpRequest, rate: Rate, key: str | None, user) -> str | None:
     if rate.per == "ip":
-        value = client_ip(request)
+        value = rate_limit_network(client_ip(request))  # an IPv6 client counts per /64
     elif rate.per == "key":
         value = key
     else:
@@ -127,10 +163,7 @@ class Consumption:
         if not self.keys:
             return
         try:
-            pipe = redis_client().pipeline(transaction=True)
-            for k in self.keys:
-                pipe.decr(k)
-            pipe.execute()
+            _REFUND(keys=self.keys, client=redis_client())
         except RedisError:
             logger.warning("rate limit refund skipped: redis unavailable")
 
@@ -147,33 +180,28 @@ def consume_all(
     Redis round trip; 429 for the first action whose rate is spent. As if
     consumed one by one: the actions after a refused one are given back."""
     counted = []  # (action, rate, redis key)
-    for action, key in actions:
+    args: list[int] = []
+    for index, (action, key) in enumerate(actions):
         for rate in rates_for(action):
             subject = _subject(request, rate, key, user)
             if subject is not None:
                 k = redis_key("rl", action, rate.per, str(rate.seconds), subject)
                 counted.append((action, rate, k))
+                args += [rate.seconds, rate.amount, index]
     if not counted:
         return [Consumption([]) for _ in actions]
     try:
-        pipe = redis_client().pipeline(transaction=True)
-        for _action, rate, k in counted:
-            pipe.incr(k)
-            pipe.expire(k, rate.seconds, nx=True)
-            pipe.ttl(k)
-        results = pipe.execute()
+        results = _CONSUME(keys=[k for *_, k in counted], args=args, client=redis_client())
     except RedisError:
         logger.warning("rate limits not enforced: redis unavailable")
         return [Consumption([]) for _ in actions]
     waits: dict[str, int] = {}
     for i, (action, rate, _k) in enumerate(counted):
-        count, ttl = results[3 * i], results[3 * i + 2]
+        count, ttl = results[2 * i], results[2 * i + 1]
         if count > rate.amount:
             waits[action] = max(waits.get(action, 0), ttl if ttl > 0 else rate.seconds)
-    for position, (action, _key) in enumerate(actions):
-        if action in waits:
-            later = {name for name, _ in actions[position + 1 :]}
-            Consumption([k for name, _rate, k in counted if name in later]).refund()
+    for action, _key in actions:
+        if action in waits:  # the first refused action; the script skipped the later ones
             emit(request, Event.RATE_LIMITED, outcome=Outcome.FAILURE, action=action)
             raise ApiError(
                 429,

@@ -245,13 +245,26 @@ class SessionStore(CachedDBStore):
         using = router.db_for_write(self.model, instance=obj)
         try:
             with savepoint_if_nested(using):
-                obj.save(force_insert=must_create, force_update=not must_create, using=using)
+                if must_create:
+                    obj.save(force_insert=True, using=using)
+                else:
+                    self._update_row(obj, using)
         except IntegrityError:
             raise  # a DatabaseError too, but not a vanished row: _insert() handles it
         except DatabaseError:
             if not must_create:
                 raise UpdateError from None  # ended meanwhile: SessionMiddleware says so
             raise
+
+    def _update_row(self, obj, using: str) -> None:
+        # By key, not by primary key: the key is not the row's identity (see
+        # UserSession). One UPDATE, as Model.save(force_update=True) would run.
+        fields = [
+            f for f in obj._meta.concrete_fields if not f.primary_key and f.name != "session_key"
+        ]
+        rows = self.model._default_manager.using(using).filter(session_key=obj.session_key)
+        if not rows.update(**{f.attname: getattr(obj, f.attname) for f in fields}):
+            raise DatabaseError("Forced update did not affect any rows.")
 
     def _cache_store(self, data: dict[str, Any], timeout: int) -> None:
         user_id = str(data.get(SESSION_KEY, ""))

@@ -130,11 +130,17 @@ def logged_in(headless, user):
 
 @pytest.fixture
 def sign_in():
-    """Sign a user in without a password (as a wallet sign-in would)."""
+    """Sign a user in without a password (as a wallet sign-in would), recording
+    the sign-in as the session's authentication (step-up counts from it)."""
+    from accounts.flows.authentication import Method, method_record
+    from accounts.sessions import METHODS
 
     def do(client: HeadlessClient, user) -> None:
         if client.kind == "browser":
             client.http.force_login(user)
+            session = client.http.session
+            session[METHODS] = [method_record(Method.WALLET)]
+            session.save()
             return
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
@@ -142,6 +148,7 @@ def sign_in():
         from accounts.sessions import SessionStore
 
         store = SessionStore()
+        store[METHODS] = [method_record(Method.WALLET)]
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = BACKEND
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin import UserAdmin
+from accounts.admin_secrets import SecretSafeAdminMixin
 from accounts.api.errors import ApiError
 from accounts.models import User
 from wallets.flows.wallets import wallet_removable, wallet_remove
@@ -63,7 +64,7 @@ class LinkedUserFilter(admin.SimpleListFilter):
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(SecretSafeAdminMixin, admin.ModelAdmin):
     list_display = ("address", "namespace", "chain", "linked_user", "created_at", "last_used_at")
     list_filter = ("namespace", LinkedUserFilter, "created_at", "last_used_at")
     search_fields = ("address", "user__email")

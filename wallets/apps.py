@@ -35,6 +35,10 @@ class WalletsConfig(AppConfig):
         chains.register(EvmFamily(rpc=rpc))
         _append_once(responses.flow_providers, wallet_responses.wallet_flows)
         _append_once(responses.user_extensions, wallet_responses.user_wallets)
+        _append_once(
+            responses.reauthentication_flow_providers,
+            wallet_responses.wallet_reauthentication_flows,
+        )
         _append_once(views.config_extensions, wallet_responses.wallet_config)
         # The user cache holds each user's wallets; unlinking one must reach it first.
         usercache.track(Wallet, strict_delete=True)

@@ -34,11 +34,16 @@ _NONCE = re.compile(rf"[A-Za-z0-9]{{{NONCE_LENGTH}}}")
 class Process:
     LOGIN = "login"
     CONNECT = "connect"
+    # Step-up for a signed-in user with a wallet (accounts.flows.reauthentication).
+    REAUTHENTICATE = "reauthenticate"
+
+    # Processes whose challenge is bound to the signed-in user it was issued to.
+    BOUND_TO_USER = frozenset({CONNECT, REAUTHENTICATE})
 
 
 @dataclass(frozen=True)
 class IssuedChallenge:
-    """Exactly what was issued; `user_id` is set for `connect` only."""
+    """Exactly what was issued; `user_id` is set for `connect` and `reauthenticate`."""
 
     nonce: str
     process: str

@@ -5,6 +5,8 @@ Views stay thin: validate the input, call one flow, render a response.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.http import QueryDict
@@ -16,6 +18,7 @@ from accounts.api import responses
 from accounts.api.errors import ApiError, Code
 from accounts.authentication import HeadlessAuthentication
 from accounts.clients import Client, request_client
+from accounts.flows.reauthentication import ReauthenticationRequired, require_reauthentication
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _JSON = JSONRenderer()
@@ -54,6 +57,12 @@ class HeadlessApi(APIView):
         # it or refuse with 406, and allauth's headless API ignores Accept too.
         return _JSON, _JSON.media_type
 
+    def handle_exception(self, exc):
+        if isinstance(exc, ReauthenticationRequired):
+            # allauth's ReauthenticationRequired: 401, the user, and the flows to step up with.
+            return responses.auth_response(self.request, status=401)
+        return super().handle_exception(exc)
+
     def input(self, serializer_class) -> dict:
         data = self.request.data
         if not isinstance(data, dict):
@@ -75,6 +84,18 @@ class AuthenticatedApi(HeadlessApi):
         if exc is NotAuthenticatedFlows or isinstance(exc, _NotAuthenticatedFlows):
             return responses.auth_response(self.request)
         return super().handle_exception(exc)
+
+
+def reauthentication_required(method: Callable) -> Callable:
+    """On a view method: the change it makes needs a recent authentication
+    (accounts.flows.reauthentication), else 401 with the reauthentication flows."""
+
+    @wraps(method)
+    def checked(view, request, *args: Any, **kwargs: Any):
+        require_reauthentication(request)
+        return method(view, request, *args, **kwargs)
+
+    return checked
 
 
 class _NotAuthenticatedFlows(Exception):

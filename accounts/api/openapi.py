@@ -11,7 +11,9 @@ only its own outcomes:
 - a request body: 400 `invalid`/`required`, 413 `invalid` (larger than
   DATA_UPLOAD_MAX_MEMORY_SIZE) and 415; `rate_limited`: 429 with
   Retry-After; `dependencies`: 503 `service_unavailable`;
-- views that need a signed-in user (AuthenticatedApi): 401 with the flows.
+- views that need a signed-in user (AuthenticatedApi): 401 with the flows;
+  `reauthentication`: that 401 may also be allauth's ReauthenticationRequired
+  (signed in, not recently enough: the flows to step up with).
 
 The endpoints themselves are described with `document`, `envelope` and
 `ApiOperation` next to their views: accounts.api.schema, wallets.api.schema.
@@ -29,7 +31,12 @@ from drf_spectacular.drainage import warn
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentIdentity, ResolvedComponent
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
 from accounts.api.errors import Code
@@ -42,6 +49,8 @@ ALLAUTH_FLOW_IDS = ["login", "signup", "verify_email", "reauthenticate"]
 # client written for allauth's spec skips ids it does not know.
 EXTENSION_FLOW_IDS = {
     "wallet_login": "Sign in with a wallet: POST /auth/wallet/challenge, then /auth/wallet/verify.",
+    "wallet_reauthenticate": "Reauthenticate by signing a wallet challenge with "
+    '`process: "reauthenticate"` (offered when the user has a wallet).',
 }
 FLOW_IDS = [*ALLAUTH_FLOW_IDS, *EXTENSION_FLOW_IDS]
 # Authentication methods Signet adds to allauth's (`password`, `password_reset`, ...).
@@ -131,13 +140,36 @@ class MethodSerializer(serializers.Serializer):
     reauthenticated = serializers.BooleanField(required=False)
 
 
-class AuthMetaSerializer(serializers.Serializer):
-    is_authenticated = serializers.BooleanField()
-    session_token = serializers.CharField(
+def _session_token() -> serializers.CharField:
+    return serializers.CharField(
         required=False,
         help_text="App client only, when the session is new or its token rotated: "
         "send it back as `X-Session-Token`.",
     )
+
+
+class AuthMetaSerializer(serializers.Serializer):
+    is_authenticated = serializers.BooleanField()
+    session_token = _session_token()
+
+
+@extend_schema_field({"type": "boolean", "enum": [False]})
+class FalseField(serializers.BooleanField):
+    pass
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class TrueField(serializers.BooleanField):
+    pass
+
+
+class NotAuthenticatedMetaSerializer(serializers.Serializer):
+    is_authenticated = FalseField()
+
+
+class ReauthenticationMetaSerializer(serializers.Serializer):
+    is_authenticated = TrueField()
+    session_token = _session_token()
 
 
 class AuthenticatedDataSerializer(serializers.Serializer):
@@ -146,6 +178,12 @@ class AuthenticatedDataSerializer(serializers.Serializer):
 
 
 class FlowsDataSerializer(serializers.Serializer):
+    flows = FlowSerializer(many=True)
+
+
+class ReauthenticationDataSerializer(serializers.Serializer):
+    user = UserSerializer()
+    methods = MethodSerializer(many=True)
     flows = FlowSerializer(many=True)
 
 
@@ -186,8 +224,17 @@ AuthenticatedResponse = envelope(
 NotAuthenticatedResponse = envelope(
     "NotAuthenticatedResponse",
     FlowsDataSerializer,
-    AuthMetaSerializer,
+    NotAuthenticatedMetaSerializer,
     doc="401 or 410: not signed in; `data.flows` lists what the client can do next.",
+)
+ReauthenticationRequiredResponse = envelope(
+    "ReauthenticationRequiredResponse",
+    ReauthenticationDataSerializer,
+    ReauthenticationMetaSerializer,
+    doc="401 (allauth's ReauthenticationRequired): signed in, but longer ago than "
+    "ACCOUNT_REAUTHENTICATION_TIMEOUT; `data.flows` lists the ways to step up "
+    "(`reauthenticate`: POST /auth/reauthenticate; `wallet_reauthenticate`, Signet's: "
+    "sign a wallet challenge with process `reauthenticate`), then retry.",
 )
 EmptyResponse = envelope("EmptyResponse", doc='`{"status": 200}`')
 
@@ -198,6 +245,23 @@ def authenticated(description: str = "Signed in: the user and how they authentic
 
 def not_authenticated(description: str) -> Any:
     return OpenApiResponse(NotAuthenticatedResponse, description)
+
+
+def authentication_or_reauthentication(description: str) -> Any:
+    """A 401 that is either: not signed in, or a sensitive change needing step-up."""
+    proxy = PolymorphicProxySerializer(
+        component_name="AuthenticationOrReauthentication",
+        serializers=[NotAuthenticatedResponse, ReauthenticationRequiredResponse],
+        resource_type_field_name=None,
+    )
+    return OpenApiResponse(proxy, description)
+
+
+REAUTHENTICATION_401 = (
+    "Not signed in (`meta.is_authenticated: false`, the flows to sign in), or signed in "
+    "longer ago than ACCOUNT_REAUTHENTICATION_TIMEOUT (`meta.is_authenticated: true`, "
+    "the user, and the flows to reauthenticate with)."
+)
 
 
 def error_response(status: int, codes: Sequence[str]) -> Any:
@@ -235,6 +299,8 @@ class ApiOperation:
     parameters: Sequence[OpenApiParameter] = ()
     rate_limited: bool = False
     dependencies: bool = True
+    # A sensitive change (accounts.flows.reauthentication): 401 may ask to step up.
+    reauthentication: bool = False
 
 
 def envelope_responses(
@@ -264,6 +330,8 @@ def envelope_responses(
             "The session token is no longer valid (rotated, logged out or ended): drop it."
         )
     out.update(op.responses)
+    if op.reauthentication:
+        out[401] = authentication_or_reauthentication(REAUTHENTICATION_401)
     return dict(sorted(out.items()))
 
 

@@ -2,9 +2,10 @@
 
 The authentication response (200 with user + methods, or 401/410 with the
 flows a client can take next) is the heart of the allauth headless contract.
-Other apps extend it through two small hooks instead of being imported here:
-`flow_providers` (e.g. wallets adds `wallet_login`) and `user_extensions`
-(e.g. wallets adds the user's wallets).
+Other apps extend it through small hooks instead of being imported here:
+`flow_providers` (e.g. wallets adds `wallet_login`), `user_extensions`
+(e.g. wallets adds the user's wallets) and `reauthentication_flow_providers`
+(e.g. wallets adds `wallet_reauthenticate`).
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ from accounts.clients import Client, request_client
 
 FlowProvider = Callable[[HttpRequest], list[dict]]
 UserExtension = Callable[[Any], dict]
+ReauthenticationFlows = Callable[[Any], list[dict]]
 
 flow_providers: list[FlowProvider] = []
 user_extensions: list[UserExtension] = []
+# The ways a signed-in user can step up (e.g. wallets adds `wallet_reauthenticate`).
+reauthentication_flow_providers: list[ReauthenticationFlows] = []
 
 
 # What django.utils.cache.add_never_cache_headers() writes on a fresh response.
@@ -87,7 +91,10 @@ def pending_flow(request: HttpRequest) -> str | None:
 
 def flows(request: HttpRequest, user) -> list[dict]:
     if user is not None and user.is_authenticated:
-        return [{"id": Flow.REAUTHENTICATE}] if user.has_usable_password() else []
+        out = [{"id": Flow.REAUTHENTICATE}] if user.has_usable_password() else []
+        for provider in reauthentication_flow_providers:
+            out.extend(provider(user))
+        return out
     out = [{"id": Flow.LOGIN}]
     if settings.ACCOUNT_SIGNUP_OPEN:
         out.append({"id": Flow.SIGNUP})

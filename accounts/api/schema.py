@@ -225,6 +225,9 @@ document(
         {200: authenticated("Reauthenticated: a method with `reauthenticated` is added.")},
         errors={400: [Code.INCORRECT_PASSWORD]},
         request=inputs.ReauthenticateInput,
+        description="The `reauthenticate` flow of a 401 ReauthenticationRequired: the "
+        "sensitive changes then go through for ACCOUNT_REAUTHENTICATION_TIMEOUT seconds. "
+        "Wallet users sign a challenge with process `reauthenticate` instead.",
         tag=AUTH_TAG,
         rate_limited=True,
     ),
@@ -238,15 +241,22 @@ document(
         request=inputs.ChangePasswordInput,
         tag="Account: Password",
         rate_limited=True,
+        reauthentication=True,
     ),
 )
 
 
-def _email_op(summary: str, request: type, *codes: str) -> ApiOperation:
+def _email_op(summary: str, request: type, *codes: str, step_up: bool = True) -> ApiOperation:
     # Every write to /account/email answers with the whole list.
     errors = {400: [Code.UNKNOWN_EMAIL, *codes]} if codes else {}
     return ApiOperation(
-        summary, EMAIL_LIST, errors=errors, request=request, tag=EMAIL_TAG, rate_limited=True
+        summary,
+        EMAIL_LIST,
+        errors=errors,
+        request=request,
+        tag=EMAIL_TAG,
+        rate_limited=True,
+        reauthentication=step_up,
     )
 
 
@@ -262,6 +272,7 @@ document(
         "answers 200 unchanged and its owner is mailed instead.",
         tag=EMAIL_TAG,
         rate_limited=True,
+        reauthentication=True,
     ),
     put=ApiOperation(
         "Resend an address's verification mail",
@@ -283,8 +294,12 @@ document(
     get=ApiOperation("List the user's sessions", SESSION_LIST, tag="Sessions"),
     delete=ApiOperation(
         "End sessions by id",
-        {**SESSION_LIST, 401: not_authenticated("The current session was among them.")},
+        {**SESSION_LIST},
         request=inputs.EndSessionsInput,
+        description="Ending the current session signs out (401, `meta.is_authenticated: "
+        "false`); ending any other needs a recent authentication (401 "
+        "ReauthenticationRequired otherwise).",
         tag="Sessions",
+        reauthentication=True,
     ),
 )

@@ -7,7 +7,7 @@ from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
 from accounts.api import inputs, responses
-from accounts.api.base import AuthenticatedApi, HeadlessApi
+from accounts.api.base import AuthenticatedApi, HeadlessApi, reauthentication_required
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification, manage_email, password_change, password_reset
 from accounts.flows import login as login_flow
@@ -21,6 +21,7 @@ from accounts.flows.authentication import (
     method_record,
     user_sessions,
 )
+from accounts.flows.reauthentication import require_reauthentication
 from accounts.ratelimit import Action, consume
 from accounts.sessions import public_id
 from accounts.signals import Event, emit
@@ -168,6 +169,7 @@ class ReauthenticateApi(AuthenticatedApi):
 
 
 class ChangePasswordApi(AuthenticatedApi):
+    @reauthentication_required
     def post(self, request, **kwargs):
         data = self.input(inputs.ChangePasswordInput)
         password_change.change_password(
@@ -193,6 +195,7 @@ class ManageEmailApi(AuthenticatedApi):
     def get(self, request, **kwargs):
         return _email_list(request)
 
+    @reauthentication_required
     def post(self, request, **kwargs):
         email = self.input(inputs.EmailInput)["email"]
         manage_email.email_address_add(request._request, user=request.user, email=email)
@@ -212,11 +215,13 @@ class ManageEmailApi(AuthenticatedApi):
             ) from None
         return _email_list(request)
 
+    @reauthentication_required
     def patch(self, request, **kwargs):
         email = self.input(inputs.MarkPrimaryInput)["email"]
         manage_email.email_address_make_primary(user=request.user, email=email)
         return _email_list(request)
 
+    @reauthentication_required
     def delete(self, request, **kwargs):
         email = self.input(inputs.EmailInput)["email"]
         manage_email.email_address_remove(request._request, user=request.user, email=email)
@@ -239,6 +244,8 @@ class SessionsApi(AuthenticatedApi):
             raise ValidationError({"sessions": ["Unknown session id: " + ", ".join(unknown)]})
         current = public_id(request.session, request.session.session_key)
         others = [i for i in ids if i != current]
+        if others:  # ending only this session (a logout) needs no step-up
+            require_reauthentication(request)
         end_sessions([sessions[i] for i in others])
         for _ in others:
             emit(request._request, Event.SESSION_ENDED, user=request.user)

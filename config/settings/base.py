@@ -163,6 +163,9 @@ ACCOUNT_EMAIL_VERIFICATION_EXPIRE_DAYS = env.int(
 )
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 ACCOUNT_LOGIN_TIMEOUT = env.int("ACCOUNT_LOGIN_TIMEOUT", default=15 * 60)
+# Step-up (accounts.flows.reauthentication): sensitive changes need a sign-in or
+# reauthentication younger than the timeout. allauth's names; on by default here.
+ACCOUNT_REAUTHENTICATION_REQUIRED = env.bool("ACCOUNT_REAUTHENTICATION_REQUIRED", default=True)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=5 * 60)
 # Number of reverse proxies in front of Signet whose X-Forwarded-For entries
 # are trusted; 0 means the client IP is REMOTE_ADDR.

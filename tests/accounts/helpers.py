@@ -47,3 +47,13 @@ def wallet_user(client, wallet=None):
     response = sign_in(client, wallet or EvmWallet())
     assert response.status_code == 200, response.content
     return response.json()["data"]["user"]["id"]
+
+
+def age_authentication(client, seconds: float) -> None:
+    """Move the client's sign-in (and any reauthentication) `seconds` into the
+    past, as if the session had been stolen that long ago."""
+    from accounts.sessions import METHODS, SessionStore
+
+    store = SessionStore(session_key=client.token) if client.kind == "app" else client.http.session
+    store[METHODS] = [{**record, "at": record["at"] - seconds} for record in store[METHODS]]
+    store.save()

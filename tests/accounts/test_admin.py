@@ -208,8 +208,7 @@ def test_end_session_action_ends_a_live_session(admin_client, user) -> None:
     page = admin_client.get(SESSIONS).content.decode()
     assert str(session.public_id) in page and session.session_key not in page
     response = admin_client.post(
-        SESSIONS,
-        {"action": "end_selected_sessions", ACTION_CHECKBOX_NAME: [str(session.public_id)]},
+        SESSIONS, {"action": "end_selected_sessions", ACTION_CHECKBOX_NAME: [session.pk]}
     )
     assert response.status_code == HTTPStatus.FOUND
     assert not UserSession.objects.filter(pk=session.pk).exists()

@@ -74,7 +74,9 @@ class Input(serializers.Serializer):
 class ChallengeInput(Input):
     chain = _verbatim(CHAIN_MAX)
     address = _verbatim(ADDRESS_MAX_LENGTH)
-    process = serializers.ChoiceField(choices=[Process.LOGIN, Process.CONNECT])
+    process = serializers.ChoiceField(
+        choices=[Process.LOGIN, Process.CONNECT, Process.REAUTHENTICATE]
+    )
     domain = _verbatim(255, required=False)
     uri = _verbatim(URI_MAX, required=False)
 

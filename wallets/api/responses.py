@@ -14,6 +14,8 @@ from wallets.flows.wallets import wallet_list
 from wallets.models import Wallet
 
 WALLET_LOGIN_FLOW = "wallet_login"
+# Signet's addition to allauth's flows: step up by signing a `reauthenticate` challenge.
+WALLET_REAUTHENTICATE_FLOW = "wallet_reauthenticate"
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -55,6 +57,13 @@ def user_wallets(user) -> dict:
 def wallet_flows(request: HttpRequest) -> list[dict]:
     """accounts.api.responses.flow_providers: `wallet_login` when it is enabled."""
     return [{"id": WALLET_LOGIN_FLOW}] if wallet_login_enabled() else []
+
+
+def wallet_reauthentication_flows(user) -> list[dict]:
+    """accounts.api.responses.reauthentication_flow_providers: for a user with a wallet."""
+    if not wallet_login_enabled() or not wallet_list(user=user):
+        return []
+    return [{"id": WALLET_REAUTHENTICATE_FLOW}]
 
 
 def wallet_config(request: HttpRequest) -> dict:

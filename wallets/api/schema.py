@@ -15,7 +15,6 @@ from accounts.api.openapi import (
     authenticated,
     document,
     envelope,
-    not_authenticated,
 )
 from wallets.api import inputs
 
@@ -52,36 +51,48 @@ document(
     VIEWS + "WalletChallengeApi",
     post=ApiOperation(
         "Issue a wallet sign-in challenge",
-        {
-            200: OpenApiResponse(ChallengeResponse, "The message to sign and its nonce."),
-            401: not_authenticated("`connect` needs a signed-in user."),
-        },
+        {200: OpenApiResponse(ChallengeResponse, "The message to sign and its nonce.")},
         errors={
             400: [*ADDRESS_CODES, Code.DOMAIN_MISMATCH],
+            404: [Code.NOT_FOUND],
             409: [Code.ALREADY_AUTHENTICATED],
         },
         request=inputs.ChallengeInput,
         description="`domain` must be one of the configured domains (default: the first); "
-        "`uri` an http(s) URI on it (default: its origin). `login` only while signed out.",
+        "`uri` an http(s) URI on it (default: its origin). `login` only while signed out. "
+        "`connect` and `reauthenticate` need a signed-in user (401 otherwise) and are bound "
+        "to them; `connect` links a wallet, a sensitive change (401 ReauthenticationRequired "
+        "when the authentication is too old); `reauthenticate` (the `wallet_reauthenticate` "
+        "flow, Signet's) names one of the user's own wallets (404 otherwise).",
         tag=AUTH_TAG,
         rate_limited=True,
+        reauthentication=True,
     ),
 )
 document(
     VIEWS + "WalletVerifyApi",
     post=ApiOperation(
-        "Complete a challenge: sign in (`login`) or link the wallet (`connect`)",
-        {200: authenticated("Signed in, or the wallet linked to the signed-in user.")},
+        "Complete a challenge: sign in (`login`), link the wallet (`connect`) or "
+        "reauthenticate (`reauthenticate`)",
+        {
+            200: authenticated(
+                "Signed in, the wallet linked to the signed-in user, or reauthenticated "
+                "(a `wallet` method with `reauthenticated: true` is added)."
+            )
+        },
         errors={
             400: [*ADDRESS_CODES, *MESSAGE_CODES],
             403: [Code.SIGNUP_CLOSED, Code.PERMISSION_DENIED],
+            404: [Code.NOT_FOUND],
             409: [Code.ALREADY_AUTHENTICATED, Code.WALLET_ALREADY_LINKED],
         },
         request=inputs.VerifyInput,
         description="The nonce is spent on the first attempt, whatever its outcome. "
-        "A wallet seen for the first time signs up a wallet-only user while signup is open.",
+        "A wallet seen for the first time signs up a wallet-only user while signup is open. "
+        "A `connect` or `reauthenticate` nonce completes only in its user's session.",
         tag=AUTH_TAG,
         rate_limited=True,
+        reauthentication=True,
     ),
 )
 document(
@@ -93,7 +104,8 @@ document(
         errors={400: ADDRESS_CODES, 404: [Code.NOT_FOUND], 409: [Code.LAST_LOGIN_METHOD]},
         request=inputs.WalletInput,
         description="Refused while it is the user's last way to sign in (no other wallet, "
-        "no usable password with a verified email).",
+        "no usable password with a verified email). Needs a recent authentication.",
         tag=ACCOUNT_TAG,
+        reauthentication=True,
     ),
 )

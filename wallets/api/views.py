@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from accounts.api import responses
-from accounts.api.base import AuthenticatedApi, HeadlessApi
+from accounts.api.base import AuthenticatedApi, HeadlessApi, reauthentication_required
 from accounts.api.errors import ApiError, Code
+from accounts.flows.reauthentication import require_reauthentication
 from accounts.ratelimit import Action, consume
 from wallets.api import inputs
 from wallets.api.responses import challenge_data, wallets_data
@@ -20,8 +21,10 @@ class WalletChallengeApi(HeadlessApi):
         user = request.user
         if data["process"] == Process.LOGIN and user.is_authenticated:
             raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
-        if data["process"] == Process.CONNECT and not user.is_authenticated:
+        if data["process"] in Process.BOUND_TO_USER and not user.is_authenticated:
             return responses.auth_response(request)  # 401 with the flows
+        if data["process"] == Process.CONNECT:
+            require_reauthentication(request)  # linking a wallet is a sensitive change
         issued, message = wallet_challenge_issue(**data, user_id=user.pk)
         return responses.respond(request, challenge_data(issued, message))
 
@@ -38,6 +41,7 @@ class ManageWalletsApi(AuthenticatedApi):
     def get(self, request, **kwargs):
         return responses.respond(request, wallets_data(request.user))
 
+    @reauthentication_required
     def delete(self, request, **kwargs):
         data = self.input(inputs.WalletInput)
         wallet_unlink(

@@ -27,6 +27,7 @@ from wallets.challenges import (
     new_nonce,
 )
 from wallets.flows.policy import chain_errors, resolve_chain, resolve_domain
+from wallets.models import Wallet
 
 # Clock skew tolerated between this server, the client and the wallet.
 LEEWAY = timedelta(seconds=60)
@@ -39,6 +40,14 @@ _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 def _error(code: str, message: str, param: str | None = "message") -> ApiError:
     return ApiError(400, code, message, param)
+
+
+def wallet_of_user(*, user_id: int | None, namespace: str, address: str) -> Wallet:
+    """The user's wallet (namespace, canonical address); 404 when it is not theirs."""
+    wallet = Wallet.objects.filter(user_id=user_id, namespace=namespace, address=address).first()
+    if wallet is None or user_id is None:
+        raise ApiError(404, Code.NOT_FOUND, "No such wallet on your account.", "address")
+    return wallet
 
 
 def default_uri(domain: str) -> str:
@@ -66,11 +75,14 @@ def wallet_challenge_issue(
 ) -> tuple[IssuedChallenge, str]:
     """Store a new challenge; return it with the message to sign.
 
-    `user_id` is the signed-in user a `connect` challenge is bound to.
+    `user_id` is the signed-in user a `connect` or `reauthenticate` challenge
+    is bound to; a `reauthenticate` one only for a wallet of that user's.
     """
     family, chain = resolve_chain(chain)
     with chain_errors():
         address = family.canonical_address(chain, address)
+    if process == Process.REAUTHENTICATE:
+        wallet_of_user(user_id=user_id, namespace=family.namespace, address=address)
     domain = resolve_domain(domain)
     uri = _check_uri(uri, domain) if uri else default_uri(domain)
     issued_at = timezone.now().replace(microsecond=0)
@@ -86,7 +98,7 @@ def wallet_challenge_issue(
             statement=settings.WALLET_STATEMENT or None,
             issued_at=issued_at,
             expires_at=issued_at + timedelta(seconds=ttl),
-            user_id=user_id if process == Process.CONNECT else None,
+            user_id=user_id if process in Process.BOUND_TO_USER else None,
         )
         message = family.build_message(Challenge(**_challenge_fields(issued)))
         if challenge_store(issued, ttl=ttl):

@@ -11,16 +11,18 @@ from accounts import emails, usercache
 from accounts.api.errors import ApiError, Code
 from accounts.flows.authentication import (
     Method,
+    add_method,
     end_sessions_created_with,
     login_user,
     method_record,
     wallet_origin,
 )
+from accounts.flows.reauthentication import require_reauthentication
 from accounts.models import User
 from accounts.signals import Event, Outcome, emit
 from wallets.chains.base import PublicKey
 from wallets.challenges import Process
-from wallets.flows.challenge import VerifiedWallet, wallet_verify
+from wallets.flows.challenge import VerifiedWallet, wallet_of_user, wallet_verify
 from wallets.flows.policy import chain_errors, resolve_chain
 from wallets.models import Wallet
 
@@ -59,7 +61,8 @@ def wallet_authenticate(
     signature: str,
     public_key: PublicKey = None,
 ) -> None:
-    """Verify a signed challenge, then do what it was issued for: sign in or link.
+    """Verify a signed challenge, then do what it was issued for: sign in, link,
+    or reauthenticate.
 
     A refusal is reported as a failed `wallet_verify` event (the sign-in and
     the link report their own success).
@@ -77,8 +80,11 @@ def wallet_authenticate(
         code = error.errors[0]["code"]
         emit(request, Event.WALLET_VERIFY, outcome=Outcome.FAILURE, method=METHOD, code=code)
         raise
-    if verified.challenge.process == Process.LOGIN:
+    process = verified.challenge.process
+    if process == Process.LOGIN:
         wallet_login(request, verified)
+    elif process == Process.REAUTHENTICATE:
+        wallet_reauthenticate(request, user=request.user, verified=verified)
     else:
         wallet_link(request, user=request.user, verified=verified)
 
@@ -89,10 +95,13 @@ def _check_process(request: HttpRequest, verified: VerifiedWallet) -> None:
         if user.is_authenticated:
             raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
     elif not (user.is_authenticated and user.pk == issued.user_id):
-        # A connect challenge completes only in the session of the user it was issued to.
+        # A connect or reauthenticate challenge completes only in the session
+        # of the user it was issued to.
         raise ApiError(
             400, Code.CHALLENGE_NOT_FOUND, "This challenge was not issued to you.", "message"
         )
+    elif issued.process == Process.CONNECT:
+        require_reauthentication(request)  # linking is a sensitive change
 
 
 def _touch(wallet: Wallet, chain: str) -> None:
@@ -164,6 +173,17 @@ def wallet_link(request: HttpRequest, *, user: User, verified: VerifiedWallet) -
         )
     _touch(wallet, verified.chain)
     return wallet
+
+
+def wallet_reauthenticate(request: HttpRequest, *, user: User, verified: VerifiedWallet) -> None:
+    """Step-up by signature: one of the user's own wallets signed a fresh challenge."""
+    wallet = wallet_of_user(user_id=user.pk, namespace=verified.namespace, address=verified.address)
+    _touch(wallet, verified.chain)
+    record = method_record(
+        Method.WALLET, chain=verified.chain, address=verified.address, reauthenticated=True
+    )
+    add_method(request, record)
+    emit(request, Event.REAUTHENTICATED, user=user, method=METHOD, chain=verified.chain)
 
 
 def has_password_login(user: User) -> bool:
