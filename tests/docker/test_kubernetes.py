@@ -16,9 +16,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import kubernetes_validate
 import pytest
 import yaml
+
+try:
+    import kubernetes_validate
+except ImportError:  # the dev image leaves the host-only tools out (docker/lock.py)
+    if os.environ.get("CI"):
+        raise
+    pytest.skip(
+        "kubernetes-validate is not installed (pyproject.toml [dev])", allow_module_level=True
+    )
 
 from . import ROOT, tool
 from ._pods import Pod, pod_environment, probe_ok, quantity
@@ -221,7 +229,8 @@ def test_no_secret_is_in_the_rendered_output_only_referenced(overlay, monitored)
         "production": {"DATABASE_URL_FILE", "REDIS_URL_FILE"},
     }[name]
     assert wanted <= set(files)
-    assert not (wanted & {"DATABASE_URL_FILE"}) or "DATABASE_URL" not in data
+    if "DATABASE_URL_FILE" in files:  # production: the URLs carry passwords
+        assert "DATABASE_URL" not in data and "REDIS_URL" not in data
 
 
 # --- migrations, housekeeping ---------------------------------------------------

@@ -3,7 +3,7 @@
 Real processes on loopback: a redis-server master, a replica of it, three
 redis-sentinel processes watching them, and Signet under gunicorn told only
 where the sentinels are (REDIS_SENTINELS; its REDIS_URL names a closed port,
-so nothing works unless the sentinels are asked). A challenge and a rate limit
+so it gives only the data nodes' password and the database). A challenge and a rate limit
 are started, the master changes (a forced `SENTINEL FAILOVER`, or the master
 killed), and once the sentinels agree on the new one, the same gunicorn
 serves both again: the old challenge verifies, the spent limit still refuses,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -27,6 +28,7 @@ import requests
 from tests.system._client import ApiClient, signed
 from tests.system._servers import (
     HOST,
+    ROOT,
     _die_with_parent,
     _tail,
     _terminate,
@@ -36,6 +38,9 @@ from tests.system._servers import (
 from tests.wallets.conftest import EvmWallet
 
 MASTER_NAME = "signet-master"
+# The data nodes want a password, the sentinels not: REDIS_URL carries it.
+PASSWORD = "redis-" + "p" * 20
+DB = 2
 QUORUM = 2
 FAILOVER_BOUND = 40.0  # detection (1 s) + election + promotion, on a busy 2-core box
 KEY_LIMIT = 3  # wrong passwords per account per minute
@@ -48,6 +53,7 @@ class Node:
     base: Path
     args: list[str]
     sentinel: bool = False
+    password: str | None = None
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -62,6 +68,8 @@ class Node:
         else:
             command = ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", ""]
             command += ["--appendonly", "no", "--dir", str(self.base), *self.args]
+            # masterauth too: a master the failover demotes must follow the new one.
+            command += ["--requirepass", PASSWORD, "--masterauth", PASSWORD]
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
@@ -71,7 +79,14 @@ class Node:
         return self
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host=HOST, port=self.port, socket_timeout=2, decode_responses=True)
+        return redis.Redis(
+            host=HOST,
+            port=self.port,
+            db=0 if self.sentinel else DB,
+            password=None if self.sentinel else PASSWORD,
+            socket_timeout=2,
+            decode_responses=True,
+        )
 
     def _pings(self) -> bool:
         try:
@@ -141,6 +156,7 @@ def sentinel_setup(system_dir: Path) -> Iterator[SentinelSetup]:
             f"sentinel monitor {MASTER_NAME} {HOST} {master.port} {QUORUM}",
             f"sentinel down-after-milliseconds {MASTER_NAME} 1000",
             f"sentinel failover-timeout {MASTER_NAME} 10000",
+            f"sentinel auth-pass {MASTER_NAME} {PASSWORD}",
             f"dir {base}",
         ]
         sentinels = []
@@ -190,7 +206,8 @@ def _fail_over(setup: SentinelSetup, how: str) -> None:
 def test_challenges_and_rate_limits_survive_a_failover(signet_server, sentinel_setup, how):
     setup = sentinel_setup
     server = signet_server(
-        REDIS_URL=f"redis://{HOST}:{free_port()}/0",  # nothing listens: the sentinels must be used
+        # Nothing listens at that address: only the password and database count.
+        REDIS_URL=f"redis://:{PASSWORD}@{HOST}:{free_port()}/{DB}",
         REDIS_SENTINELS=setup.addresses,
         REDIS_SENTINEL_MASTER=MASTER_NAME,
         ACCOUNT_RATE_LIMITS=f"login_failed=100/m/ip,{KEY_LIMIT}/m/key",
@@ -232,3 +249,13 @@ def test_challenges_and_rate_limits_survive_a_failover(signet_server, sentinel_s
     assert _wrong_passwords(server, "fresh@example.com", KEY_LIMIT + 1) == refused
     assert requests.get(server.url("/health"), timeout=15).status_code == HTTPStatus.OK
     assert server.worker_pids() == pids  # the same gunicorn throughout, nothing restarted
+
+
+def test_a_malformed_sentinel_list_stops_start_up_naming_it():
+    env = {**os.environ, "REDIS_SENTINELS": "sentinel-0:26379,sentinel-1"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "REDIS_SENTINELS: 'sentinel-1' is not host:port" in result.stderr
