@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 try:
     import kubernetes_validate
@@ -28,11 +26,21 @@ except ImportError:  # the dev image leaves the host-only tools out (docker/lock
         "kubernetes-validate is not installed (pyproject.toml [dev])", allow_module_level=True
     )
 
-from . import ROOT, tool
-from ._pods import Pod, pod_environment, probe_ok, quantity
+from . import ROOT
+from ._manifests import (
+    KUSTOMIZE,
+    config,
+    containers,
+    one,
+    pod_specs,
+    render,
+    signet_pods,
+    web_container,
+    with_servicemonitor,
+)
+from ._pods import Pod, expand, pod_environment, probe_ok, quantity
 from .test_entrypoint import _applied_migrations, fresh_db  # noqa: F401
 
-KUSTOMIZE = Path(__file__).resolve().parents[2] / "docker" / "kubernetes"
 OVERLAYS = ("dev", "production")
 # The oldest Kubernetes release still widely run (managed offers) and the newest.
 K8S_VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
@@ -43,25 +51,6 @@ WORKER_MIB, ARGON2_MIB = 80, 19
 DNS = {("UDP", 53), ("TCP", 53)}
 EGRESS = DNS | {("TCP", p) for p in (5432, 6379, 26379, 25, 465, 587, 443)}
 POD_BOUND = 60  # the startup probe's own bound: periodSeconds 2 x failureThreshold 30
-
-
-def render(path: Path) -> list[dict]:
-    result = subprocess.run(
-        [tool("kubectl"), "kustomize", str(path)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
-def with_servicemonitor(tmp: Path) -> Path:
-    """An overlay of production plus the optional component, as README says to add it."""
-    rel = os.path.relpath(KUSTOMIZE, tmp)
-    (tmp / "kustomization.yaml").write_text(
-        "namespace: signet\n"
-        f"resources: [{rel}/overlays/production]\n"
-        f"components: [{rel}/components/servicemonitor]\n"
-    )
-    return tmp
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -80,59 +69,27 @@ def monitored() -> Iterator[list[dict]]:
         yield render(with_servicemonitor(Path(tmp)))
 
 
-def one(objects: list[dict], kind: str, name: str = "signet") -> dict:
-    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
-    assert len(found) == 1, f"{kind}/{name}: {len(found)} found"
-    return found[0]
-
-
-def pod_specs(objects: list[dict]) -> dict[str, dict]:
-    """Every pod template, by workload: Deployment, StatefulSet, CronJob."""
-    specs = {}
-    for o in objects:
-        spec = o.get("spec", {})
-        if o["kind"] == "CronJob":
-            spec = spec["jobTemplate"]["spec"]
-        if "template" in spec:
-            specs[f"{o['kind']}/{o['metadata']['name']}"] = spec["template"]
-    return specs
-
-
-def signet_pods(objects: list[dict]) -> dict[str, dict]:
-    return {
-        name: t
-        for name, t in pod_specs(objects).items()
-        if t["metadata"]["labels"].get("app.kubernetes.io/name") == "signet"
-    }
-
-
-def containers(template: dict) -> list[dict]:
-    return template["spec"].get("initContainers", []) + template["spec"]["containers"]
-
-
-def web_container(objects: list[dict]) -> dict:
-    return one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-
-
-def config(objects: list[dict]) -> dict[str, str]:
-    maps = [o for o in objects if o["kind"] == "ConfigMap"]
-    assert [m["metadata"]["name"].rsplit("-", 1)[0] for m in maps] == ["signet-config"]
-    return maps[0]["data"]
-
-
 # --- schemas -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)
-def test_every_object_validates_against_the_kubernetes_schemas(overlay, monitored, version):
+def test_every_object_validates_against_the_kubernetes_schemas(overlay, version):
     name, objects = overlay
-    for obj in objects + [o for o in monitored if o["kind"] in CRD_KINDS]:
-        if obj["kind"] in CRD_KINDS:
-            continue  # not in Kubernetes' schemas (see the module's docstring)
+    for obj in objects:
         try:
             kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
             pytest.fail(f"{name}: {obj['kind']}/{obj['metadata']['name']}: {exc.message}")
+
+
+def test_only_the_crds_are_left_unvalidated(monitored):
+    version = K8S_VERSIONS[-1]
+    for obj in monitored:
+        if obj["kind"] in CRD_KINDS:
+            with pytest.raises(kubernetes_validate.SchemaNotFoundError):
+                kubernetes_validate.validate(obj, version, strict=True)
+        else:
+            kubernetes_validate.validate(obj, version, strict=True)
 
 
 # --- the pods ----------------------------------------------------------------
@@ -174,6 +131,22 @@ def test_web_probes_ask_the_health_endpoints(overlay):
     }
     startup = web["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] == POD_BOUND
+
+
+@pytest.mark.parametrize("pod_ip", ["10.244.1.7", "fd00:10:244::7"])
+def test_web_answers_requests_for_its_pod_address(overlay, pod_ip):
+    """kubelet and Prometheus send Host: <pod IP>:8000 ([<IPv6>]:8000)."""
+    from django.http.request import split_domain_port, validate_host
+
+    _, objects = overlay
+    env = dict(config(objects))
+    for var in web_container(objects)["env"]:
+        env[var["name"]] = pod_ip if "valueFrom" in var else expand(var["value"], env)
+    allowed = env["DJANGO_ALLOWED_HOSTS"].split(",")
+    url_host = f"[{pod_ip}]" if ":" in pod_ip else pod_ip
+    domain, _ = split_domain_port(f"{url_host}:8000")
+    assert validate_host(domain, allowed)
+    assert not validate_host("attacker.example", allowed)
 
 
 def test_web_resources_are_sized_from_the_measured_workers(overlay):
