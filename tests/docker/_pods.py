@@ -76,6 +76,7 @@ def pod_environment(objects: list[dict], secret_dir: Path, *, database: str) -> 
         "database-password": pg["password"] or "unused-with-trust-auth",
         "database-url": database_url,
         "redis-url": redis_url,
+        "email-url": "consolemail://",
     }
     secret_dir.mkdir()
     for key, value in secret.items():

@@ -199,7 +199,7 @@ def test_no_secret_is_in_the_rendered_output_only_referenced(overlay, monitored)
     assert all(v.startswith("/run/secrets/signet/") for v in files.values()), files
     wanted = {
         "dev": {"DATABASE_PASSWORD_FILE"},
-        "production": {"DATABASE_URL_FILE", "REDIS_URL_FILE"},
+        "production": {"DATABASE_URL_FILE", "REDIS_URL_FILE", "EMAIL_URL_FILE"},
     }[name]
     assert wanted <= set(files)
     if "DATABASE_URL_FILE" in files:  # production: the URLs carry passwords
