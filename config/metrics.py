@@ -19,7 +19,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
-import re
 import time
 from collections.abc import Callable
 from functools import cache
@@ -43,6 +42,7 @@ from prometheus_client import (
 from accounts.api.errors import Code, error_body
 from accounts.net import client_ip
 from accounts.signals import Event
+from config.patterns import request_pattern
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -83,7 +83,7 @@ OTHER = "other"
 UNMATCHED = "<unmatched>"
 STATIC = "<static>"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_LABEL = re.compile(r"^[a-z0-9_]{1,32}$")
+_LABEL = request_pattern("metrics.label", r"[a-z0-9_]{1,32}", attacks=("a",))
 
 
 # --- HTTP -------------------------------------------------------------------
@@ -158,7 +158,7 @@ def chain_family(chain: str | None) -> str:
 
 def _label(value: object) -> str:
     text = str(value or "")
-    return text if not text or _LABEL.match(text) else OTHER
+    return text if not text or _LABEL.fullmatch(text) else OTHER
 
 
 def count_auth_event(
