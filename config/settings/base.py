@@ -291,12 +291,15 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json (got {LOG_FORMAT!r}).")
+# django.security loggers for what any client can send; one WARNING line each.
+_CLIENT_MISTAKES = ("DisallowedHost", "RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "config.observability.RequestIdFilter"},
         "redact": {"()": "config.observability.RedactFilter"},
+        "client_mistake": {"()": "config.observability.ClientMistakeFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -315,5 +318,6 @@ LOGGING = {
         # Django logs every 4xx here too; the access line already says it.
         # 5xx (with their traceback) still come through.
         "django.request": {"level": "ERROR"},
+        **{f"django.security.{name}": {"filters": ["client_mistake"]} for name in _CLIENT_MISTAKES},
     },
 }
