@@ -11,7 +11,8 @@ the status; auth labels are code constants, and a chain is reduced to its
 CAIP-2 namespace, and only to one the deployment accepts.
 
 /metrics answers 404 in the envelope unless the scraper shows
-`Authorization: Bearer <METRICS_TOKEN>` or comes from METRICS_ALLOWED_NETWORKS.
+`Authorization: Bearer <METRICS_TOKEN>` or comes from METRICS_ALLOWED_NETWORKS
+(its connection and, behind trusted proxies, the client they name).
 """
 
 from __future__ import annotations
@@ -189,8 +190,17 @@ def scraper_allowed(request: HttpRequest) -> bool:
     networks = _networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
     if not networks:
         return False
+    # The client (X-Forwarded-For read through TRUSTED_PROXY_COUNT) and the
+    # connection's own peer must both be inside: a scraper that reaches a web
+    # container directly could otherwise name any address in X-Forwarded-For,
+    # and a proxy inside the network could otherwise pass anyone's request on.
+    addresses = {client_ip(request), request.META.get("REMOTE_ADDR", "")}
+    return all(_inside(address, networks) for address in addresses)
+
+
+def _inside(address: str, networks) -> bool:
     try:
-        ip = ipaddress.ip_address(client_ip(request))
+        ip = ipaddress.ip_address(address.strip())
     except ValueError:
         return False
     return any(ip in network for network in networks)
