@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's files as static files: the docs page loads nothing from a CDN.
+    "drf_spectacular_sidecar",
     "accounts",
     "wallets",
 ]
@@ -201,11 +203,6 @@ CORS_EXPOSE_HEADERS = ("x-request-id",)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=CORS_ALLOWED_ORIGINS)
 
 # --- DRF / OpenAPI ----------------------------------------------------------
-# A pinned Swagger UI, so the docs page's CSP (below) names exactly where its code
-# comes from.
-SWAGGER_UI_DIST = env.str(
-    "SWAGGER_UI_DIST", default="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
-).rstrip("/")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.SessionTokenAuthentication",
@@ -226,8 +223,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema is public: a stale X-Session-Token must not turn it into a 410.
     "SERVE_AUTHENTICATION": [],
-    "SWAGGER_UI_DIST": SWAGGER_UI_DIST,
-    "SWAGGER_UI_FAVICON_HREF": f"{SWAGGER_UI_DIST}/favicon-32x32.png",
+    # Swagger UI from drf-spectacular-sidecar's static files (pinned by the
+    # lock file, served by WhiteNoise): no third party to trust or to reach.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No validator badge: it would call out to validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
@@ -249,7 +248,6 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 _CSP_COMMON = "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-_SWAGGER = SWAGGER_UI_DIST + "/"
 CSP_POLICIES = {
     # Django's admin has no inline script or style (5.x).
     "/admin/": env.str(
@@ -257,14 +255,13 @@ CSP_POLICIES = {
         default="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"font-src 'self'; connect-src 'self'; {_CSP_COMMON}",
     ),
-    # Swagger UI: its script from the pinned dist only (the init script is served
-    # by the split view, not inline); it injects inline styles, hence 'unsafe-inline'
-    # for style-src alone, on a page that renders no user input.
+    # Swagger UI: every file from this origin (the init script is served by the
+    # split view, not inline); it injects inline styles, hence 'unsafe-inline' for
+    # style-src alone, on a page that renders no user input.
     "/api/docs/": env.str(
         "CSP_DOCS",
-        default=f"default-src 'none'; script-src 'self' {_SWAGGER}; "
-        f"style-src 'self' {_SWAGGER} 'unsafe-inline'; img-src 'self' data: {_SWAGGER}; "
-        f"connect-src 'self'; {_CSP_COMMON}",
+        default="default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; connect-src 'self'; {_CSP_COMMON}",
     ),
 }
 # Everything else is JSON: nothing to load, nothing to frame.
