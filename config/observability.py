@@ -70,11 +70,11 @@ _KEY_IN_PATH = request_pattern(
     attacks=_ATTACKS,
 )
 # And whatever the link looks like, Signet's keys have a shape: a signed value
-# (django.core.signing: value:timestamp:43-character signature, the email
-# verification key) and a password reset key (uid36-timestamp36-32 hex digits).
+# (django.core.signing: value:base62 timestamp:43-character signature, the
+# email verification key) and a password reset key (uid36-timestamp36-32 hex).
 _KEY_SHAPE = request_pattern(
     "log.key_shape",
-    r"[A-Za-z0-9_.-]+:[A-Za-z0-9]+:[A-Za-z0-9_-]{43}|\b[0-9a-z]+-[0-9a-z]+-[0-9a-f]{32}\b",
+    r"[A-Za-z0-9_.-]+:[A-Za-z0-9]{5,7}:[A-Za-z0-9_-]{43}|\b[0-9a-z]+-[0-9a-z]+-[0-9a-f]{32}\b",
     attacks=_ATTACKS,
 )
 

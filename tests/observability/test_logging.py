@@ -329,3 +329,9 @@ def test_keys_in_mailed_links_are_redacted(user, link):
         message = _redacted("mail to %s: %s", user.email, body).getMessage()
         assert key not in message and "[redacted]" in message
         assert key.rsplit("-", 1)[-1] not in message and key.rsplit(":", 1)[-1] not in message
+
+
+def test_public_values_are_not_taken_for_keys():
+    account = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp:" + "7" * 44  # CAIP-10
+    text = f"wallet {account} request 0123456789abcdef0123456789abcdef"
+    assert _redacted(text).getMessage() == text
