@@ -19,18 +19,52 @@ ASCII-only, and `$` is the end of the text (never "before a final newline").
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import re2
 
-# What a compiled RE2 pattern is; the module exposes no public name for it.
-Pattern = type(re2.compile(""))
+# RE2 reads UTF-8, and a str holding a lone surrogate has none: `"\ud800"` in a
+# JSON body decodes to one, and re2 would raise UnicodeEncodeError (a 500).
+# Each becomes U+FFFD first: one code point for one, so match positions still
+# index the caller's text, and no ASCII class (all Signet uses) matches it.
+_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), "\ufffd")
+
+
+def _utf8(text: str) -> str:
+    return text if text.isascii() else text.translate(_SURROGATES)
+
+
+class LinearPattern:
+    """A compiled RE2 pattern with the `re.Pattern` methods Signet uses."""
+
+    __slots__ = ("pattern", "regex")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.regex = re2.compile(pattern)
+
+    def search(self, text: str) -> Any:
+        return self.regex.search(_utf8(text))
+
+    def match(self, text: str) -> Any:
+        return self.regex.match(_utf8(text))
+
+    def fullmatch(self, text: str) -> Any:
+        return self.regex.fullmatch(_utf8(text))
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        return self.regex.finditer(_utf8(text))
+
+    def sub(self, repl: str | Callable[[Any], str], text: str) -> str:
+        return self.regex.sub(repl, _utf8(text))
 
 
 @dataclass(frozen=True)
 class RequestPattern:
     name: str
-    regex: Pattern
+    regex: LinearPattern
     # Seeds an attacker would repeat (to 64 KB) against this pattern.
     attacks: tuple[str, ...]
 
@@ -38,10 +72,10 @@ class RequestPattern:
 REQUEST_PATTERNS: dict[str, RequestPattern] = {}
 
 
-def request_pattern(name: str, pattern: str, *, attacks: tuple[str, ...] = ()) -> Pattern:
+def request_pattern(name: str, pattern: str, *, attacks: tuple[str, ...] = ()) -> LinearPattern:
     """Compile `pattern` with RE2 and register it under `name` (unique)."""
     if name in REQUEST_PATTERNS:
         raise ValueError(f"request pattern {name!r} is registered twice")
-    regex = re2.compile(pattern)
+    regex = LinearPattern(pattern)
     REQUEST_PATTERNS[name] = RequestPattern(name, regex, attacks)
     return regex

@@ -190,6 +190,22 @@ def test_bad_json_is_still_400_invalid(headless):
         assert response.json()["errors"][0]["code"] == "invalid"
 
 
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/auth/wallet/challenge", '{"chain": "\\ud800", "address": "0x", "process": "login"}'),
+        ("/auth/wallet/challenge", '{"chain": "eip155:1", "address": "0x\\udfff"}'),
+        ("/auth/wallet/verify", '{"chain": "solana:mainnet", "address": "\\ud800", '
+         '"message": "a\\ud800 wants you", "signature": "\\ud800"}'),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_is_a_400_not_a_500(headless, path, raw):
+    """JSON's "\\ud800" is text no UTF-8 matcher can read; it must still be a clear 400."""
+    response = headless.post(path, raw=raw)
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content
+    assert response.json()["status"] == 400
+
+
 # --- CORS and CSRF origins ------------------------------------------------------------
 
 

@@ -108,6 +108,24 @@ def test_every_request_pattern_is_linear(pattern: RequestPattern, seed: str):
     )
 
 
+@pytest.mark.parametrize("pattern", REQUEST_PATTERNS.values(), ids=_case_id)
+def test_every_pattern_takes_text_that_is_not_utf8(pattern: RequestPattern):
+    """A JSON body's "\\ud800" is a lone surrogate in Python: RE2 alone would raise."""
+    for text in ("\ud800", "a\udfff:key=1", "\ud83d\ude00"):
+        for name in ("search", "match", "fullmatch"):
+            getattr(pattern.regex, name)(text)
+        assert len(pattern.regex.sub("", text)) <= len(text)
+
+
+def test_match_positions_index_the_callers_text():
+    from config.observability import redact_text
+
+    assert (
+        redact_text("\ud800 token=abc \u00e9 key=d")
+        == "\ufffd token=[redacted] \u00e9 key=[redacted]"
+    )
+
+
 def test_the_registry_holds_the_patterns_that_see_requests():
     expected = {"request_id", "log.secret_pair", "log.key_in_path", "signin.uri", "evm.address"}
     assert expected <= set(REQUEST_PATTERNS)
