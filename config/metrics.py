@@ -11,7 +11,8 @@ the status; auth labels are code constants, and a chain is reduced to its
 CAIP-2 namespace, and only to one the deployment accepts.
 
 /metrics answers 404 in the envelope unless the scraper shows
-`Authorization: Bearer <METRICS_TOKEN>` or comes from METRICS_ALLOWED_NETWORKS.
+`Authorization: Bearer <METRICS_TOKEN>` or comes from METRICS_ALLOWED_NETWORKS
+(its connection and, behind trusted proxies, the client they name).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
-import re
 import time
 from collections.abc import Callable
 from functools import cache
@@ -43,6 +43,7 @@ from prometheus_client import (
 from accounts.api.errors import Code, error_body
 from accounts.net import client_ip
 from accounts.signals import Event
+from config.patterns import request_pattern
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -83,7 +84,7 @@ OTHER = "other"
 UNMATCHED = "<unmatched>"
 STATIC = "<static>"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_LABEL = re.compile(r"^[a-z0-9_]{1,32}$")
+_LABEL = request_pattern("metrics.label", r"[a-z0-9_]{1,32}", attacks=("a",))
 
 
 # --- HTTP -------------------------------------------------------------------
@@ -158,7 +159,7 @@ def chain_family(chain: str | None) -> str:
 
 def _label(value: object) -> str:
     text = str(value or "")
-    return text if not text or _LABEL.match(text) else OTHER
+    return text if not text or _LABEL.fullmatch(text) else OTHER
 
 
 def count_auth_event(
@@ -189,8 +190,17 @@ def scraper_allowed(request: HttpRequest) -> bool:
     networks = _networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
     if not networks:
         return False
+    # The client (X-Forwarded-For read through TRUSTED_PROXY_COUNT) and the
+    # connection's own peer must both be inside: a scraper that reaches a web
+    # container directly could otherwise name any address in X-Forwarded-For,
+    # and a proxy inside the network could otherwise pass anyone's request on.
+    addresses = {client_ip(request), request.META.get("REMOTE_ADDR", "")}
+    return all(_inside(address, networks) for address in addresses)
+
+
+def _inside(address: str, networks) -> bool:
     try:
-        ip = ipaddress.ip_address(client_ip(request))
+        ip = ipaddress.ip_address(address.strip())
     except ValueError:
         return False
     return any(ip in network for network in networks)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -32,9 +31,10 @@ from django.utils.functional import SimpleLazyObject, empty
 from accounts.net import client_ip
 from accounts.signals import Outcome
 from config.metrics import route_of
+from config.patterns import request_pattern
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SANE_ID = request_pattern("request_id", r"[A-Za-z0-9._-]{1,64}", attacks=("a", "a."))
 NO_REQUEST = "-"
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -48,22 +48,46 @@ auth_logger = logging.getLogger("signet.auth")
 # --- Redaction --------------------------------------------------------------
 
 REDACTED = "[redacted]"
+# Every pattern here runs on every log line (access lines carry the raw path, a
+# bad Host is in Django's message), so they are RE2's: linear whatever the text.
 _SECRET_WORDS = r"password|passwd|token|key|signature|secret|authorization|cookie|sessionid"
-_SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS})")
+_ATTACKS = ("key", "key=", "keykey:", "password", 'key="', "token ", "/key/", "a-a-", "a:a:")
+_SECRET_NAME = request_pattern("log.secret_name", rf"(?i){_SECRET_WORDS}", attacks=_ATTACKS)
 # `name=value`, `name: value`, `"name": "value"`, `'name': 'value'`, with the
-# name containing a secret word (new_password, X-Session-Token, public_key).
-_SECRET_PAIR = re.compile(
-    rf"""(?ix)
-    (?P<name>[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)
-    (?P<sep>["']?\s*[:=]\s*)
-    (?P<quote>["']?)
-    (?P<value>(?:(?:bearer|basic|token|digest)\s+)?[^\s"',;&)}}\]]+)
-    """
+# name containing a secret word (new_password, X-Session-Token, public_key);
+# a quoted value is redacted up to its closing quote, spaces and all.
+_SECRET_PAIR = request_pattern(
+    "log.secret_pair",
+    rf"(?i)(?P<name>[\w.-]*(?:{_SECRET_WORDS})[\w.-]*)(?P<sep>[\"']?\s*[:=]\s*)"
+    r"(?P<value>\"[^\"\n]*|'[^'\n]*|(?:(?:bearer|basic|token|digest)\s+)?[^\s\"',;&)}\]]+)",
+    attacks=_ATTACKS,
+)
+# Mailed links carry their key in the path (accounts.mail.FrontendPath):
+# /account/verify-email/<key>, /account/password/reset/key/<key>.
+_KEY_IN_PATH = request_pattern(
+    "log.key_in_path",
+    r"(?i)(?P<name>/(?:verify-email|confirm-email|key|token|code)/)(?P<value>[^\s/?#\"'<>&]+)",
+    attacks=_ATTACKS,
+)
+# And whatever the link looks like, Signet's keys have a shape: a signed value
+# (django.core.signing: value:base62 timestamp:43-character signature, the
+# email verification key) and a password reset key (uid36-timestamp36-32 hex).
+_KEY_SHAPE = request_pattern(
+    "log.key_shape",
+    r"[A-Za-z0-9_.-]+:[A-Za-z0-9]{5,7}:[A-Za-z0-9_-]{43}|\b[0-9a-z]+-[0-9a-z]+-[0-9a-f]{32}\b",
+    attacks=_ATTACKS,
 )
 
 
+def _redact_pair(match) -> str:
+    quote = match["value"][:1] if match["value"][:1] in ("'", '"') else ""
+    return f"{match['name']}{match['sep']}{quote}{REDACTED}"
+
+
 def redact_text(text: str) -> str:
-    return _SECRET_PAIR.sub(lambda m: f"{m['name']}{m['sep']}{m['quote']}{REDACTED}", text)
+    text = _SECRET_PAIR.sub(_redact_pair, text)
+    text = _KEY_IN_PATH.sub(lambda m: f"{m['name']}{REDACTED}", text)
+    return _KEY_SHAPE.sub(REDACTED, text)
 
 
 def redact_value(value: Any, name: str = "") -> Any:
@@ -95,6 +119,24 @@ class RedactFilter(logging.Filter):
         data = getattr(record, "data", None)
         if isinstance(data, dict):
             record.data = redact_value(data)
+        return True
+
+
+class ClientMistakeFilter(logging.Filter):
+    """On django.security.* loggers for what any client can send (a bad Host,
+    an oversized form): Django logs each at ERROR with a traceback, so a
+    script floods the log and pages someone. One WARNING line instead, the
+    client's text cut short."""
+
+    MAX_CHARS = 300
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        record.exc_info = record.exc_text = record.stack_info = None
+        message = record.getMessage()
+        if len(message) > self.MAX_CHARS:
+            message = message[: self.MAX_CHARS] + "..."
+        record.msg, record.args = message, None
         return True
 
 
@@ -132,7 +174,7 @@ class JsonFormatter(logging.Formatter):
 def request_id_from(request: HttpRequest) -> str:
     candidate = request.META.get("HTTP_X_REQUEST_ID", "")
     # 32 hex digits like uuid4().hex, for a fraction of its cost.
-    return candidate if candidate and _SANE_ID.match(candidate) else secrets.token_hex(16)
+    return candidate if candidate and _SANE_ID.fullmatch(candidate) else secrets.token_hex(16)
 
 
 def known_user_id(request: HttpRequest) -> int | None:

@@ -65,23 +65,31 @@ def test_admin_pages_have_a_strict_csp_and_need_nothing_inline(user):
     assert login["Content-Security-Policy"] == settings.CSP_POLICIES["/admin/"]
 
 
-def test_docs_page_loads_only_what_its_csp_allows(db):
-    response = Client().get("/api/docs/")
+def test_docs_page_loads_everything_from_this_origin(settings, db):
+    """Swagger UI comes from drf-spectacular-sidecar's static files: no CDN to
+    trust (a swapped file would run in the docs' origin), and the docs work offline."""
+    settings.WHITENOISE_USE_FINDERS = True  # as collectstatic + WhiteNoise serve them
+    client = Client()
+    response = client.get("/api/docs/")
     assert response.status_code == HTTPStatus.OK
     policy = response["Content-Security-Policy"]
-    dist = settings.SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] + "/"
-    assert f"script-src 'self' {dist};" in policy
+    assert "script-src 'self';" in policy and "://" not in policy
+    assert "://" not in response.text  # no external host anywhere on the page
     scripts, styles = _scripts_and_styles(response.text)
-    sources = [re.search(r'(?:src|href)="([^"]+)"', tag)[1] for tag in scripts + styles]
     assert len(scripts) == 3 and len(styles) == 1
+    sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert len(sources) == 5  # favicon, stylesheet, two bundles, the init script
     for source in sources:
-        assert source.startswith((dist, "/")), source
-    # The init script is a same-origin file, not inline.
-    init = next(s for s in sources if s.startswith("/"))
-    script = Client().get(init)
-    assert script.status_code == HTTPStatus.OK
-    assert script["Content-Type"].startswith("application/javascript")
-    assert "SwaggerUIBundle(" in script.text and '"validatorUrl": null' in script.text
+        assert source.startswith("/") and not source.startswith("//"), source
+        asset = client.get(source)
+        assert asset.status_code == HTTPStatus.OK, source
+        kind = asset["Content-Type"].split(";")[0]
+        assert kind in ("text/css", "text/javascript", "application/javascript", "image/png")
+    # The init script is a same-origin file, not inline, and names no other host.
+    init = client.get("/api/docs/?script=")
+    assert init["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle(" in init.text and '"validatorUrl": null' in init.text
+    assert "://" not in init.text
 
 
 def test_json_answers_carry_the_default_policy(db):
@@ -180,6 +188,22 @@ def test_bad_json_is_still_400_invalid(headless):
         response = headless.post("/auth/login", raw=raw)
         assert response.status_code == HTTPStatus.BAD_REQUEST, raw
         assert response.json()["errors"][0]["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/auth/wallet/challenge", '{"chain": "\\ud800", "address": "0x", "process": "login"}'),
+        ("/auth/wallet/challenge", '{"chain": "eip155:1", "address": "0x\\udfff"}'),
+        ("/auth/wallet/verify", '{"chain": "solana:mainnet", "address": "\\ud800", '
+         '"message": "a\\ud800 wants you", "signature": "\\ud800"}'),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_is_a_400_not_a_500(headless, path, raw):
+    """JSON's "\\ud800" is text no UTF-8 matcher can read; it must still be a clear 400."""
+    response = headless.post(path, raw=raw)
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content
+    assert response.json()["status"] == 400
 
 
 # --- CORS and CSRF origins ------------------------------------------------------------

@@ -15,20 +15,20 @@ Redis errors propagate: the API answers them with 503 `service_unavailable`.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import string
 from dataclasses import dataclass, fields
 from datetime import datetime
 
 from accounts import redis as signet_redis
+from config.patterns import request_pattern
 
 KEY_PARTS = ("wallet", "challenge")
 NONCE_ALPHABET = string.digits + string.ascii_letters
 # 128 bits from `secrets`, written as 22 base62 characters (62**22 > 2**128).
 NONCE_BYTES = 16
 NONCE_LENGTH = 22
-_NONCE = re.compile(rf"[A-Za-z0-9]{{{NONCE_LENGTH}}}")
+_NONCE = request_pattern("wallet.nonce", rf"[A-Za-z0-9]{{{NONCE_LENGTH}}}", attacks=("a",))
 
 
 class Process:

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's files as static files: the docs page loads nothing from a CDN.
+    "drf_spectacular_sidecar",
     "accounts",
     "wallets",
 ]
@@ -257,11 +259,6 @@ CORS_EXPOSE_HEADERS = ("x-request-id",)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=CORS_ALLOWED_ORIGINS)
 
 # --- DRF / OpenAPI ----------------------------------------------------------
-# A pinned Swagger UI, so the docs page's CSP (below) names exactly where its code
-# comes from.
-SWAGGER_UI_DIST = env.str(
-    "SWAGGER_UI_DIST", default="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
-).rstrip("/")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.SessionTokenAuthentication",
@@ -282,8 +279,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema is public: a stale X-Session-Token must not turn it into a 410.
     "SERVE_AUTHENTICATION": [],
-    "SWAGGER_UI_DIST": SWAGGER_UI_DIST,
-    "SWAGGER_UI_FAVICON_HREF": f"{SWAGGER_UI_DIST}/favicon-32x32.png",
+    # Swagger UI from drf-spectacular-sidecar's static files (pinned by the
+    # lock file, served by WhiteNoise): no third party to trust or to reach.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No validator badge: it would call out to validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
@@ -305,7 +304,6 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 _CSP_COMMON = "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-_SWAGGER = SWAGGER_UI_DIST + "/"
 CSP_POLICIES = {
     # Django's admin has no inline script or style (5.x).
     "/admin/": env.str(
@@ -313,14 +311,13 @@ CSP_POLICIES = {
         default="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"font-src 'self'; connect-src 'self'; {_CSP_COMMON}",
     ),
-    # Swagger UI: its script from the pinned dist only (the init script is served
-    # by the split view, not inline); it injects inline styles, hence 'unsafe-inline'
-    # for style-src alone, on a page that renders no user input.
+    # Swagger UI: every file from this origin (the init script is served by the
+    # split view, not inline); it injects inline styles, hence 'unsafe-inline' for
+    # style-src alone, on a page that renders no user input.
     "/api/docs/": env.str(
         "CSP_DOCS",
-        default=f"default-src 'none'; script-src 'self' {_SWAGGER}; "
-        f"style-src 'self' {_SWAGGER} 'unsafe-inline'; img-src 'self' data: {_SWAGGER}; "
-        f"connect-src 'self'; {_CSP_COMMON}",
+        default="default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; connect-src 'self'; {_CSP_COMMON}",
     ),
 }
 # Everything else is JSON: nothing to load, nothing to frame.
@@ -347,12 +344,15 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json (got {LOG_FORMAT!r}).")
+# django.security loggers for what any client can send; one WARNING line each.
+_CLIENT_MISTAKES = ("DisallowedHost", "RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "config.observability.RequestIdFilter"},
         "redact": {"()": "config.observability.RedactFilter"},
+        "client_mistake": {"()": "config.observability.ClientMistakeFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -371,5 +371,6 @@ LOGGING = {
         # Django logs every 4xx here too; the access line already says it.
         # 5xx (with their traceback) still come through.
         "django.request": {"level": "ERROR"},
+        **{f"django.security.{name}": {"filters": ["client_mistake"]} for name in _CLIENT_MISTAKES},
     },
 }

@@ -1,6 +1,8 @@
 """Production: every secret from the environment (or a *_FILE), HTTPS only.
 
 `manage.py check --deploy` passes with zero warnings under these settings.
+What a deployment must decide (the secret key, its hosts, the wallet domains,
+where mail goes) has no default here: a start-up error names the variable.
 """
 
 from __future__ import annotations
@@ -11,8 +13,36 @@ from .base import *  # noqa: F403
 from .base import LOGGING, env
 
 DEBUG = False
-SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: a clear start-up error names it
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+
+def _required(name: str, value):
+    """An empty value is as unset: `DJANGO_SECRET_KEY=` would sign sessions with ''."""
+    if not value or (isinstance(value, str) and not value.strip()):
+        raise ImproperlyConfigured(f"Set the {name} environment variable (it is empty).")
+    return value
+
+
+# No defaults: unset, django-environ's error names the variable; empty, ours does.
+SECRET_KEY = _required("DJANGO_SECRET_KEY", env("DJANGO_SECRET_KEY"))
+ALLOWED_HOSTS = _required("DJANGO_ALLOWED_HOSTS", env.list("DJANGO_ALLOWED_HOSTS"))
+# The host[:port] wallets sign for; localhost would let no real dApp sign in.
+WALLET_DOMAINS = _required("WALLET_DOMAINS", env.list("WALLET_DOMAINS"))
+FRONTEND_URL = _required("FRONTEND_URL", env.str("FRONTEND_URL")).rstrip("/")
+
+# Mail carries reset and verification links: a deployment either delivers it
+# (SMTP) or says it means not to. EMAIL_CONSOLE_IN_PRODUCTION=true with
+# EMAIL_URL=consolemail:// writes each mail to the log instead, where the
+# redaction filter removes every key and link key from it (config.mail).
+_SMTP_SCHEMES = ("smtp", "smtps", "smtp+tls", "smtp+ssl")
+_email_scheme = _required("EMAIL_URL", env.str("EMAIL_URL")).partition("://")[0]
+if _email_scheme == "consolemail" and env.bool("EMAIL_CONSOLE_IN_PRODUCTION", default=False):
+    EMAIL_BACKEND = "config.mail.LogEmailBackend"
+elif _email_scheme not in _SMTP_SCHEMES:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL: production sends mail over SMTP (smtp+tls://user@host:587), not "
+        f"{_email_scheme}://; to log mail without its links instead, set "
+        "EMAIL_URL=consolemail:// and EMAIL_CONSOLE_IN_PRODUCTION=true."
+    )
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Only trust X-Forwarded-Proto when told the proxy in front sets it.

@@ -55,6 +55,7 @@ PROD_ENV = {
     "SIGNET_IMAGE": "registry.example.com/signet:test",
     "DJANGO_ALLOWED_HOSTS": "signet.example.com",
     "FRONTEND_URL": "https://app.example.com",
+    "WALLET_DOMAINS": "app.example.com",
 }
 
 
@@ -150,6 +151,8 @@ def web_environment(tmp_path: Path, *, database: str, **overrides: str) -> dict[
     redis = urlsplit(redis_url)
     env["REDIS_URL"] = env["REDIS_URL"].replace("//redis:6379/0", f"//{redis.netloc}{redis.path}")
     env["REDIS_KEY_PREFIX"] = f"signet-docker-test-{secrets.token_hex(4)}"
+    # Production refuses to start without mail; compose passes the .env's on.
+    env.setdefault("EMAIL_URL", "smtp://127.0.0.1:1025")
     # What the image itself sets (docker/Dockerfile, ENV).
     env |= {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     return {**base_env(), **env, **overrides}

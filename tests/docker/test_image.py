@@ -181,6 +181,8 @@ def test_runtime_build_step_collects_static_files(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = app / "staticfiles" / "staticfiles.json"
     assert "admin/css/base.css" in manifest.read_text()
+    # The docs page's Swagger UI is in the image, not on a CDN.
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in manifest.read_text()
 
 
 # Resident memory (MiB) grown by three argon2 checks at Signet's parameters,

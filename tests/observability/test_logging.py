@@ -286,3 +286,52 @@ def test_redaction_of_structured_fields_and_tracebacks():
     line = json.loads(JsonFormatter().format(record))
     assert "hunter2!" not in json.dumps(line)
     assert "ValueError" in line["exc"]
+
+
+# --- What any client can provoke ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_bad_host_is_one_warning_line_without_a_traceback(json_lines):
+    """Django logs a DisallowedHost at ERROR with a traceback: a log flood."""
+    host = "evil-" + "k" * 2000
+    response = Client(HTTP_HOST=host).get("/_allauth/app/v1/config")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    entries = [e for e in json_lines() if e["logger"].startswith("django.")]
+    assert [(e["logger"], e["level"]) for e in entries] == [
+        ("django.security.DisallowedHost", "WARNING")
+    ]
+    assert "exc" not in entries[0] and "Traceback" not in json.dumps(entries)
+    assert entries[0]["message"].startswith("Invalid HTTP_HOST header: 'evil-kkk")
+    assert len(entries[0]["message"]) <= 303
+
+
+# --- Mail bodies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://app.example.com/account/verify-email/{key}",
+        "https://app.example.com/account/password/reset/key/{key}",
+        "https://app.example.com/reset?key={key}",
+        "https://app.example.com/r/{key}",  # a link template of the deployment's own
+    ],
+)
+def test_keys_in_mailed_links_are_redacted(user, link):
+    """Whatever the link looks like, a reset or verification key never reaches a log."""
+    from accounts.flows.email_verification import make_key as verification_key
+    from accounts.flows.password_reset import make_key as reset_key
+
+    keys = [reset_key(user), verification_key(user.emailaddresses.get())]
+    for key in keys:
+        body = f"Choose a new password here:\n\n{link.format(key=key)}\n\nThanks"
+        message = _redacted("mail to %s: %s", user.email, body).getMessage()
+        assert key not in message and "[redacted]" in message
+        assert key.rsplit("-", 1)[-1] not in message and key.rsplit(":", 1)[-1] not in message
+
+
+def test_public_values_are_not_taken_for_keys():
+    account = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp:" + "7" * 44  # CAIP-10
+    text = f"wallet {account} request 0123456789abcdef0123456789abcdef"
+    assert _redacted(text).getMessage() == text

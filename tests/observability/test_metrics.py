@@ -94,6 +94,23 @@ def test_network_check_uses_the_trusted_client_ip(settings):
     assert inside.get("/metrics").status_code == HTTPStatus.OK
 
 
+@pytest.mark.parametrize("proxies", [0, 1, 2])
+def test_a_direct_client_cannot_claim_an_inside_address(settings, proxies):
+    """Reaching a web container directly, X-Forwarded-For is the client's own words."""
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    settings.TRUSTED_PROXY_COUNT = proxies
+    for forwarded in ("10.9.9.9", "10.9.9.9, 10.0.0.2", "10.1.1.1, 10.9.9.9, 10.0.0.2"):
+        outsider = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=forwarded)
+        assert outsider.get("/metrics").status_code == HTTPStatus.NOT_FOUND, forwarded
+
+
+def test_a_proxy_inside_does_not_open_it_to_the_client_behind(settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    settings.TRUSTED_PROXY_COUNT = 1
+    passed_on = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert passed_on.get("/metrics").status_code == HTTPStatus.NOT_FOUND
+
+
 def test_only_get(scraper):
     assert scraper.post("/metrics").status_code == HTTPStatus.NOT_FOUND
 

@@ -8,8 +8,7 @@ instance over a default one, e.g. `EvmFamily(rpc=settings.WALLET_EVM_RPC_URLS)`.
 
 from __future__ import annotations
 
-import re
-
+from config.patterns import request_pattern
 from wallets.chains.base import (
     UNSUPPORTED_CHAIN,
     ChainError,
@@ -33,7 +32,9 @@ __all__ = [
 ]
 
 # CAIP-2: namespace [-a-z0-9]{3,8}, reference [-_a-zA-Z0-9]{1,32}.
-_CAIP2 = re.compile(r"([-a-z0-9]{3,8}):([-_a-zA-Z0-9]{1,32})")
+_CAIP2 = request_pattern(
+    "wallet.caip2", r"([-a-z0-9]{3,8}):([-_a-zA-Z0-9]{1,32})", attacks=("abc:", "a-")
+)
 _families: dict[str, ChainFamily] = {}
 
 

@@ -26,12 +26,13 @@ label, the address and chain-id syntax, whether a scheme may prefix the domain
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
+
+from config.patterns import request_pattern
 
 # Error codes (API.md); the strings equal accounts.api.errors.Code's, kept here
 # so this layer needs no Django.
@@ -120,9 +121,11 @@ class ChainFamily(ABC):
 
 # --- RFC 3339 ------------------------------------------------------------------
 
-_RFC3339 = re.compile(
+_RFC3339 = request_pattern(
+    "signin.timestamp",
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]+))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
+    r"(?:\.([0-9]+))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))",
+    attacks=("2026-01-01T00:00:00.0", "0"),
 )
 
 
@@ -160,13 +163,27 @@ def parse_timestamp(text: str) -> datetime:
 # --- The Sign-In text ------------------------------------------------------------
 
 _UNRESERVED_RESERVED = r"A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;="
-_URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:(?:[{_UNRESERVED_RESERVED}]|%[0-9A-Fa-f]{{2}})*")
-_AUTHORITY = re.compile(
-    r"(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+)(?::[0-9]{1,5})?"
+_SIGNIN_ATTACKS = ("a", "a:", "%0", "%", "[", "a.b-", "a:%1")
+_URI = request_pattern(
+    "signin.uri",
+    rf"[A-Za-z][A-Za-z0-9+.\-]*:(?:[{_UNRESERVED_RESERVED}]|%[0-9A-Fa-f]{{2}})*",
+    attacks=_SIGNIN_ATTACKS,
 )
-_STATEMENT = re.compile(rf"[{_UNRESERVED_RESERVED} ]+")
-_NONCE = re.compile(r"[A-Za-z0-9]{8,}")
-_REQUEST_ID = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*")
+_AUTHORITY = request_pattern(
+    "signin.authority",
+    r"(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+)(?::[0-9]{1,5})?",
+    attacks=(*_SIGNIN_ATTACKS, "[0:", "a:1"),
+)
+_STATEMENT = request_pattern(
+    "signin.statement", rf"[{_UNRESERVED_RESERVED} ]+", attacks=_SIGNIN_ATTACKS
+)
+_NONCE = request_pattern("signin.nonce", r"[A-Za-z0-9]{8,}", attacks=("a",))
+_REQUEST_ID = request_pattern(
+    "signin.request_id",
+    r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*",
+    attacks=_SIGNIN_ATTACKS,
+)
+_SCHEME = request_pattern("signin.scheme", r"[A-Za-z][A-Za-z0-9+.\-]*", attacks=("a", "a+"))
 MAX_MESSAGE_CHARS = 16 * 1024  # real messages are a few hundred; bound the parsing work
 _FIELDS = ("URI", "Version", "Chain ID", "Nonce", "Issued At")
 _OPTIONAL_FIELDS = ("Expiration Time", "Not Before", "Request ID")
@@ -252,7 +269,7 @@ def _parse_header(line: str, fmt: SignInFormat) -> tuple[str | None, str]:
     origin, scheme = line[: -len(suffix)], None
     if fmt.allow_scheme and "://" in origin:
         scheme, origin = origin.split("://", 1)
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", scheme):
+        if not _SCHEME.fullmatch(scheme):
             raise _malformed("the scheme before the domain is not a URI scheme")
     if not _AUTHORITY.fullmatch(origin):
         raise _malformed("the domain must be host[:port]")

@@ -19,7 +19,6 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 
 import bech32
@@ -27,6 +26,7 @@ from coincurve import PublicKey as Secp256k1Key
 from coincurve.ecdsa import cdata_to_der, deserialize_compact
 from eth_hash.auto import keccak
 
+from config.patterns import request_pattern
 from wallets.chains.base import (
     ADDRESS_MISMATCH,
     INVALID_ADDRESS,
@@ -63,7 +63,7 @@ KNOWN_PREFIXES = {
     "dydx-mainnet-1": "dydx",
     "noble-1": "noble",
 }
-_CHAIN_REFERENCE = re.compile(r"[-_a-zA-Z0-9]{1,32}")
+_CHAIN_REFERENCE = request_pattern("cosmos.chain_reference", r"[-_a-zA-Z0-9]{1,32}")
 _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _ESCAPES = {"&": "\\u0026", "<": "\\u003c", ">": "\\u003e"}
 
@@ -93,7 +93,9 @@ def adr036_sign_doc(signer: str, message: str) -> bytes:
         "sequence": "0",
     }
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return re.sub("[&<>]", lambda m: _ESCAPES[m[0]], text).encode()
+    for char, escape in _ESCAPES.items():
+        text = text.replace(char, escape)
+    return text.encode()
 
 
 def _b64(value: object) -> bytes | None:

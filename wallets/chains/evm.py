@@ -12,7 +12,6 @@ web3 is imported only on that path; it is heavy and EOAs never need it.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from coincurve import PublicKey as Secp256k1PublicKey
 from eth_hash.auto import keccak
 
+from config.patterns import request_pattern
 from wallets.chains.base import (
     INVALID_ADDRESS,
     INVALID_SIGNATURE,
@@ -36,9 +36,9 @@ logger = logging.getLogger(__name__)
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes) selector
 ERC6492_SUFFIX = bytes.fromhex("64926492" * 8)
 _MAX_SIGNATURE_BYTES = 16 * 1024  # multisig and 6492 wrappers are long, not unbounded
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-_CHAIN_ID = re.compile(r"[1-9][0-9]{0,31}")
-_HEX = re.compile(r"[0-9a-fA-F]+")
+_ADDRESS = request_pattern("evm.address", r"0x[0-9a-fA-F]{40}", attacks=("0x", "0"))
+_CHAIN_ID = request_pattern("evm.chain_id", r"[1-9][0-9]{0,31}", attacks=("1",))
+_HEX = request_pattern("evm.hex", r"[0-9a-fA-F]+", attacks=("a",))
 
 
 def _invalid_signature(message: str = "The signature does not verify.") -> ChainError:

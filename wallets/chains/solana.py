@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 
 import base58
 from nacl.exceptions import CryptoError
 from nacl.signing import VerifyKey
 
+from config.patterns import request_pattern
 from wallets.chains.base import (
     INVALID,
     INVALID_ADDRESS,
@@ -32,7 +32,7 @@ CLUSTERS = {
     "testnet": "4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z",
 }
 _CLUSTER_BY_GENESIS = {genesis: name for name, genesis in CLUSTERS.items()}
-_BASE58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
+_BASE58 = request_pattern("solana.base58", r"[1-9A-HJ-NP-Za-km-z]+", attacks=("1", "z0"))
 
 
 def _invalid_signature(message: str) -> ChainError:

@@ -9,7 +9,6 @@ statement, another Issued At or Expiration Time inside the window.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.api.errors import ApiError, Code
+from config.patterns import request_pattern
 from wallets.chains import Challenge, MessageFields
 from wallets.challenges import (
     IssuedChallenge,
@@ -34,7 +34,9 @@ LEEWAY = timedelta(seconds=60)
 # A nonce collision among 2**131 is not going to happen; do not loop forever if it does.
 _STORE_ATTEMPTS = 3
 # RFC 3986 characters only: the URI goes verbatim into the signed text.
-_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_URI_CHARS = request_pattern(
+    "wallet.challenge_uri", r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", attacks=("a/", "%")
+)
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
