@@ -22,6 +22,7 @@ from tests.wallets.helpers import (
     verify_body,
     without_messages,
 )
+from wallets.chains.evm import recover_address
 from wallets.models import Wallet
 
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # secp256k1 order
@@ -169,7 +170,8 @@ def test_high_s_evm_signature_is_refused(headless, evm_wallet):
     message = issue(headless, evm_wallet)["message"]
     good = bytes.fromhex(evm_wallet.sign(message)[2:])
     s = int.from_bytes(good[32:64], "big")
-    twin = good[:32] + (N - s).to_bytes(32, "big") + bytes([good[64] ^ 1])
+    twin = good[:32] + (N - s).to_bytes(32, "big") + bytes([55 - good[64]])  # v: 27 <-> 28
+    assert recover_address(message, twin) == evm_wallet.address  # the same key recovers
     response = verify(headless, evm_wallet, message, signature="0x" + twin.hex())
     assert without_messages(response.json()) == error(400, "invalid_signature", "signature")
     assert not Wallet.objects.exists()

@@ -502,3 +502,36 @@ def test_rpc_for_another_chain_or_down_is_service_unavailable(chain, evm_wallet)
     assert check(down, "eip155:1", wallet, sign(evm_wallet, "gm")) == "service_unavailable"
     # An EOA signature never needs the RPC, even when one is configured and down.
     assert check(down, "eip155:1", evm_wallet.address, sign(evm_wallet, "gm")) is None
+
+
+def test_high_s_twin_is_refused_even_with_an_rpc(chain, contract_evm, evm_wallet):
+    """s -> n - s with v flipped recovers the same key; as ethers, the key's proof
+    is the low-s signature only. With an RPC the twin is put to the address's code,
+    and an EOA has none."""
+    family, chain_id = contract_evm
+    good = bytes.fromhex(sign(evm_wallet, "gm")[2:])
+    s = int.from_bytes(good[32:64], "big")
+    twin = good[:32] + (N - s).to_bytes(32, "big") + bytes([55 - good[64]])  # v: 27 <-> 28
+    assert recover_address("gm", twin) == evm_wallet.address  # the malleability itself
+    for verifier, chain_ref in ((EvmFamily(), CHAIN), (family, chain_id)):
+        with pytest.raises(ChainError) as error:
+            verifier.verify(
+                chain=chain_ref, address=evm_wallet.address, message="gm",
+                signature="0x" + twin.hex(), public_key=None,
+            )  # fmt: skip
+        assert_code(error, "invalid_signature", "signature")
+        assert "High-s" in error.value.message
+    assert family.verify(
+        chain=chain_id, address=evm_wallet.address, message="gm",
+        signature="0x" + good.hex(), public_key=None,
+    ) is None  # fmt: skip
+
+
+def test_a_contract_proof_is_bound_to_its_chain(chain, contract_evm, evm_wallet):
+    family, chain_id = contract_evm
+    wallet = chain.deploy(init_code(wallet_runtime(evm_wallet.address)))
+    bound = family.verify(
+        chain=chain_id, address=wallet, message="gm", signature=sign(evm_wallet, "gm"),
+        public_key=None,
+    )  # fmt: skip
+    assert bound == chain_id
