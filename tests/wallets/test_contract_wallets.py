@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 import pytest
+from django.db import IntegrityError, transaction
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -145,3 +146,25 @@ def test_unlink_names_a_contract_wallet_by_its_chain(rpc, logged_in):
     response = logged_in.delete(WALLETS, {"chain": "eip155:1", "address": x})
     assert response.status_code == HTTPStatus.OK, response.content
     assert not Wallet.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_database_holds_one_wallet_per_key_address_and_per_contract_chain(user_factory):
+    alice, bob = user_factory("alice@example.com"), user_factory("bob@example.com")
+    address = Account.create().address
+
+    def add(user, chain: str, bound: str = "") -> Wallet:
+        return Wallet.objects.create(
+            user=user, namespace="eip155", chain=chain, address=address, bound_chain=bound
+        )
+
+    add(alice, "eip155:1", "eip155:1")
+    add(bob, "eip155:137", "eip155:137")  # the same address, another chain: another wallet
+    add(bob, "eip155:10")  # and the key's wallet, one for every chain
+    for user, chain, bound in (
+        (bob, "eip155:1", "eip155:1"),  # a second owner of X on chain 1
+        (alice, "eip155:5", ""),  # a second key wallet of the address
+        (alice, "eip155:5", "eip155:1"),  # a chain-1 wallet used on chain 5
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            add(user, chain, bound)
