@@ -137,6 +137,14 @@ class MethodSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
     chain = serializers.CharField(required=False)
     address = serializers.CharField(required=False)
+    request_id = serializers.CharField(
+        required=False, help_text="Wallet: the signed message's Request ID, when it had one."
+    )
+    resources = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Wallet: the signed message's Resources (e.g. ReCaps), when it had any.",
+    )
     reauthenticated = serializers.BooleanField(required=False)
 
 

@@ -239,6 +239,8 @@ WALLET_CHAINS = env.list(
 )
 WALLET_CHALLENGE_TTL = env.int("WALLET_CHALLENGE_TTL", default=300)
 WALLET_STATEMENT = env.str("WALLET_STATEMENT", default="Sign in to Signet.")
+# Off: a client-built message may word its own statement (or have none), as dApps do.
+WALLET_STATEMENT_REQUIRED = env.bool("WALLET_STATEMENT_REQUIRED", default=False)
 WALLET_EVM_RPC_URLS = env.dict("WALLET_EVM_RPC_URLS", default={})
 
 # --- CORS / CSRF for the browser client -------------------------------------

@@ -57,7 +57,8 @@ _SESSION_WRITES = """
 _WALLET_TOUCH = """
     WITH w AS (
         UPDATE wallets_wallet SET last_used_at = now()
-        WHERE namespace = 'eip155' AND address = %(address)s RETURNING user_id
+        WHERE namespace = 'eip155' AND address = %(address)s AND bound_chain = ''
+        RETURNING user_id
     ) SELECT user_id FROM w
 """
 

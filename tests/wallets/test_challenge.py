@@ -20,7 +20,9 @@ from wallets.challenges import NONCE_BYTES, NONCE_LENGTH, new_nonce
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Date.toISOString() of a unix time: milliseconds always, e.g. ".000Z"."""
+    seconds, millis = divmod(round(ts * 1000), 1000)
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
 
 
 def test_evm_challenge_body_is_the_exact_eip4361_message(headless, evm_wallet):

@@ -152,16 +152,64 @@ def test_verifies_real_keplr_signatures(cosmos, chain, vector, message, key_type
     ) == ("invalid_signature", "signature")
 
 
-def test_the_stated_key_type_decides_the_derivation(cosmos):
-    # The Injective key stated as a standard key derives another address.
-    assert error_of(
+@pytest.mark.parametrize(
+    "label", ["tendermint/PubKeySecp256k1", "/cosmos.crypto.secp256k1.PubKey", None]
+)
+def test_the_chain_decides_the_derivation_not_the_label(cosmos, label):
+    """Keplr's signArbitrary on Injective labels its eth_secp256k1 key
+    tendermint/PubKeySecp256k1; sent as is, it signs in."""
+    key = KEPLR_INJECTIVE["public_key"]
+    assert (
+        error_of(
+            cosmos,
+            chain="cosmos:injective-1",
+            address=KEPLR_INJECTIVE["address"],
+            message=COSMES_DATA,
+            signature=KEPLR_INJECTIVE["signature"],
+            public_key={"type": label, "value": key} if label else key,
+        )
+        is None
+    )
+
+
+def test_on_a_standard_chain_an_ethermint_label_does_not_change_the_derivation(cosmos):
+    wallet = Wallet(key=bytes.fromhex(HUB_PRIVATE_KEY))
+    key = {"type": "ethermint/PubKeyEthSecp256k1", "value": wallet.public_key}
+    common = {"chain": "cosmos:cosmoshub-4", "message": KEPLR_HUB["address"], "public_key": key}
+    signature = KEPLR_HUB["signature"]
+    assert error_of(cosmos, address=KEPLR_HUB["address"], signature=signature, **common) is None
+    # The same key's Ethermint address is not an account of the Hub.
+    eth = Wallet("cosmos", ethermint=True, key=bytes.fromhex(HUB_PRIVATE_KEY))
+    eth_signature = eth.sign_arbitrary(KEPLR_HUB["address"])
+    assert error_of(cosmos, address=eth.address, signature=eth_signature, **common) == (
+        "address_mismatch",
+        "address",
+    )
+
+
+@pytest.mark.parametrize(
+    ("chain", "ethermint", "expected"),
+    [
+        ("cosmos:injective-1", False, ("address_mismatch", "address")),  # a standard key's address
+        ("cosmos:evmos_9001-2", False, ("address_mismatch", "address")),
+        ("cosmos:dymension_1100-1", True, None),  # Ethermint's chain-id format
+        ("cosmos:somechain-1", True, None),  # not known: the address decides
+        ("cosmos:somechain-1", False, None),
+    ],
+)
+def test_derivation_by_chain(cosmos, chain, ethermint, expected):
+    prefix = {"injective-1": "inj", "evmos_9001-2": "evmos"}.get(chain[7:], "some")
+    wallet = Wallet(prefix, ethermint=ethermint)
+    signature = wallet.sign_arbitrary("gm")
+    outcome = error_of(
         cosmos,
-        chain="cosmos:injective-1",
-        address=KEPLR_INJECTIVE["address"],
-        message=COSMES_DATA,
-        signature=KEPLR_INJECTIVE["signature"],
-        public_key={"type": "tendermint/PubKeySecp256k1", "value": KEPLR_INJECTIVE["public_key"]},
-    ) == ("address_mismatch", "address")
+        chain=chain,
+        address=wallet.address,
+        message="gm",
+        signature=signature,
+        public_key={"type": "tendermint/PubKeySecp256k1", "value": wallet.public_key},
+    )
+    assert outcome == expected
 
 
 @pytest.mark.parametrize(

@@ -19,11 +19,11 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_hash.auto import keccak
 
+from tests.wallets.contracts import FACTORY_RUNTIME, init_code, local_chain, wallet_runtime
 from wallets.chains.base import ChainError, Challenge, format_timestamp, parse_timestamp
 from wallets.chains.evm import (
     ERC6492_SUFFIX,
     EvmFamily,
-    assemble,
     checksum_address,
     recover_address,
 )
@@ -291,7 +291,7 @@ def test_parse_timestamp_rejects_non_rfc3339(text):
 
 
 def test_format_timestamp_is_utc_and_lossless():
-    assert format_timestamp(NOW.replace(microsecond=0)) == "2026-11-22T02:09:13Z"
+    assert format_timestamp(NOW.replace(microsecond=0)) == "2026-11-22T02:09:13.000Z"
     assert format_timestamp(NOW.astimezone(datetime.now().astimezone().tzinfo)).endswith(".123Z")
     assert format_timestamp(NOW.replace(microsecond=123456)).endswith(".123456Z")
     with pytest.raises(ValueError):
@@ -413,53 +413,13 @@ assert "web3" not in sys.modules, "web3 was imported"
     )
 
 
-# --- Contract wallets ---------------------------------------------------------------
-#
-# The wallet answers isValidSignature(hash, sig) with the EIP-1271 magic value iff
-# `sig` is 65 bytes and ecrecover(hash, sig) is its owner, baked into the code;
-# otherwise 0xffffffff. The factory CREATE2s whatever init code it is called with
-# (salt 0), so a wallet's counterfactual address is known before deployment.
-
-
-def wallet_runtime(owner: str) -> bytes:
-    return assemble(f"""
-        0x24 CALLDATALOAD 0x04 ADD                      ; where the signature's length sits
-        DUP1 CALLDATALOAD 0x41 EQ ISZERO @reject JUMPI  ; 65 bytes or reject
-        0x04 CALLDATALOAD 0x00 MSTORE                   ; ecrecover(hash, v, r, s) input
-        DUP1 0x20 ADD CALLDATALOAD 0x40 MSTORE
-        DUP1 0x40 ADD CALLDATALOAD 0x60 MSTORE
-        0x60 ADD CALLDATALOAD 0xf8 SHR 0x20 MSTORE
-        0x20 0x80 0x80 0x00 0x01 GAS STATICCALL POP
-        0x80 MLOAD {owner} EQ ISZERO @reject JUMPI
-        0x1626ba7e 0xe0 SHL 0x00 MSTORE 0x20 0x00 RETURN
-    reject:
-        0xffffffff 0xe0 SHL 0x00 MSTORE 0x20 0x00 RETURN
-    """)
-
-
-def init_code(runtime: bytes) -> bytes:
-    """Constructor that returns `runtime`: copy the code after its 12 bytes, return it."""
-    return assemble(f"0x{len(runtime):04x} DUP1 0x0c 0x00 CODECOPY 0x00 RETURN") + runtime
-
-
-FACTORY_RUNTIME = assemble("""
-    CALLDATASIZE 0x00 0x00 CALLDATACOPY
-    0x00 CALLDATASIZE 0x00 0x00 CREATE2 0x00 MSTORE 0x20 0x00 RETURN
-""")
+# --- Contract wallets (tests/wallets/contracts.py) ---------------------------------
 
 
 @pytest.fixture(scope="module")
 def chain():
-    from web3 import EthereumTesterProvider, Web3
-
-    web3 = Web3(EthereumTesterProvider())
-
-    def deploy(code: bytes) -> str:
-        tx = web3.eth.send_transaction({"from": web3.eth.accounts[0], "data": code})
-        return web3.eth.get_transaction_receipt(tx)["contractAddress"]
-
-    web3.deploy = deploy
-    web3.factory = deploy(init_code(FACTORY_RUNTIME))
+    web3 = local_chain()
+    web3.factory = web3.deploy(init_code(FACTORY_RUNTIME))
     return web3
 
 
@@ -542,3 +502,36 @@ def test_rpc_for_another_chain_or_down_is_service_unavailable(chain, evm_wallet)
     assert check(down, "eip155:1", wallet, sign(evm_wallet, "gm")) == "service_unavailable"
     # An EOA signature never needs the RPC, even when one is configured and down.
     assert check(down, "eip155:1", evm_wallet.address, sign(evm_wallet, "gm")) is None
+
+
+def test_high_s_twin_is_refused_even_with_an_rpc(chain, contract_evm, evm_wallet):
+    """s -> n - s with v flipped recovers the same key; as ethers, the key's proof
+    is the low-s signature only. With an RPC the twin is put to the address's code,
+    and an EOA has none."""
+    family, chain_id = contract_evm
+    good = bytes.fromhex(sign(evm_wallet, "gm")[2:])
+    s = int.from_bytes(good[32:64], "big")
+    twin = good[:32] + (N - s).to_bytes(32, "big") + bytes([55 - good[64]])  # v: 27 <-> 28
+    assert recover_address("gm", twin) == evm_wallet.address  # the malleability itself
+    for verifier, chain_ref in ((EvmFamily(), CHAIN), (family, chain_id)):
+        with pytest.raises(ChainError) as error:
+            verifier.verify(
+                chain=chain_ref, address=evm_wallet.address, message="gm",
+                signature="0x" + twin.hex(), public_key=None,
+            )  # fmt: skip
+        assert_code(error, "invalid_signature", "signature")
+        assert "High-s" in error.value.message
+    assert family.verify(
+        chain=chain_id, address=evm_wallet.address, message="gm",
+        signature="0x" + good.hex(), public_key=None,
+    ) is None  # fmt: skip
+
+
+def test_a_contract_proof_is_bound_to_its_chain(chain, contract_evm, evm_wallet):
+    family, chain_id = contract_evm
+    wallet = chain.deploy(init_code(wallet_runtime(evm_wallet.address)))
+    bound = family.verify(
+        chain=chain_id, address=wallet, message="gm", signature=sign(evm_wallet, "gm"),
+        public_key=None,
+    )  # fmt: skip
+    assert bound == chain_id

@@ -75,8 +75,8 @@ def test_build_message_is_exact_siws_text(solana, solana_wallet):
         "signet.example wants you to sign in with your Solana account:\n"
         f"{address}\n\n"
         "URI: https://signet.example/login\nVersion: 1\nChain ID: devnet\n"
-        "Nonce: Zq8w2PbX0mNa7cE1\nIssued At: 2026-11-22T02:09:13Z\n"
-        "Expiration Time: 2026-11-22T02:14:13Z"
+        "Nonce: Zq8w2PbX0mNa7cE1\nIssued At: 2026-11-22T02:09:13.000Z\n"
+        "Expiration Time: 2026-11-22T02:14:13.000Z"
     )
     with_statement = solana.build_message(make_challenge(address, statement="Hi."))
     assert f"{address}\n\nHi.\n\nURI: " in with_statement
@@ -116,10 +116,13 @@ def test_parses_the_siws_template(solana):
 @pytest.mark.parametrize(
     "mutate",
     [
-        # Phantom's README example input has no URI; this server always issues one.
-        lambda t: t.replace("URI: https://localhost:3000/login\n", ""),
         lambda t: t.replace("Chain ID: mainnet", "Chain ID: localnet"),
-        lambda t: t.replace("Chain ID: mainnet", f"Chain ID: {MAINNET}"),
+        lambda t: t.replace("Chain ID: mainnet", "Chain ID: 5eykt4UsFv8P8NJdTREpY1vzqKqZKvdX"),
+        # Every SIWS field is optional, but the server needs the nonce.
+        lambda t: t.replace("Nonce: oBbLoEldZs\n", ""),
+        lambda t: t.split("\n\nClicking")[0],
+        lambda t: t.split("\n\nURI")[0],
+        lambda t: t.replace("Version: 1", "Version: 2"),
         lambda t: t.replace("\n\nClicking", "\n\n\nClicking"),
         lambda t: t.replace("Solana account", "Ethereum account"),
         lambda t: t.replace("localhost:3000 wants", "https://localhost:3000 wants"),
@@ -134,6 +137,41 @@ def test_rejects_malformed_messages(solana, mutate):
     with pytest.raises(ChainError) as error:
         solana.parse_message(mutate(SIWS_EXAMPLE))
     assert_code(error, "invalid", "message")
+
+
+ADDRESS = "GHhNdrqqpXTkSpKp7F8WnsnKRfdqFLcvm3BJZzmrNm5T"
+
+
+def test_parses_a_minimal_siws_message(solana):
+    """Phantom's docs example input (domain, address) plus the nonce: SIWS needs no more."""
+    head = "localhost:3000 wants you to sign in with your Solana account:"
+    text = f"{head}\n{ADDRESS}\n\nNonce: oBbLoEldZs"
+    fields = solana.parse_message(text)
+    assert (fields.domain, fields.address, fields.nonce) == (
+        "localhost:3000",
+        ADDRESS,
+        "oBbLoEldZs",
+    )
+    assert (fields.chain, fields.uri, fields.version, fields.issued_at) == (None, None, None, None)
+    with_statement = text.replace("\n\nNonce", "\n\nSign in to the app.\n\nNonce")
+    assert solana.parse_message(with_statement).statement == "Sign in to the app."
+
+
+@pytest.mark.parametrize("chain_id", [MAINNET.partition(":")[2], MAINNET, "mainnet"])
+def test_parses_walletconnect_format_message(solana, chain_id):
+    """@walletconnect/utils formatMessage: the genesis hash as Chain ID, and the
+    EIP-4361 layout (two blank lines) when there is no statement."""
+    text = (
+        f"localhost:3000 wants you to sign in with your Solana account:\n{ADDRESS}\n\n\n"
+        f"URI: https://localhost:3000/login\nVersion: 1\nChain ID: {chain_id}\n"
+        "Nonce: oBbLoEldZs\nIssued At: 2023-11-21T16:21:22.104Z"
+    )
+    fields = solana.parse_message(text)
+    assert (fields.chain, fields.statement, fields.uri) == (
+        MAINNET,
+        None,
+        "https://localhost:3000/login",
+    )
 
 
 @pytest.mark.parametrize(

@@ -211,15 +211,6 @@ def test_other_uri_is_message_mismatch(headless, any_wallet):
     _mismatch(headless, any_wallet, "message_mismatch", uri="https://app.example.com/other")
 
 
-def test_other_statement_is_message_mismatch(headless, any_wallet):
-    _mismatch(headless, any_wallet, "message_mismatch", statement="Give me everything.")
-
-
-def test_extra_resources_are_message_mismatch(headless, evm_wallet):
-    lines = ("Resources:", "- https://evil.example/grant")
-    _mismatch(headless, evm_wallet, "message_mismatch", extra_lines=lines)
-
-
 def test_other_chain_is_chain_mismatch(headless, evm_wallet):
     _mismatch(headless, evm_wallet, "chain_mismatch", chain_id="137")
 

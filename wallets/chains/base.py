@@ -20,8 +20,11 @@ defined for Ethereum::
     - {uri}
 
 Lines end in LF only and appear in exactly this order. Families differ in the
-label, the address and chain-id syntax, whether a scheme may prefix the domain
-(EIP-4361) and how an absent statement is laid out (SIWS drops a blank line).
+label (and its spellings: WalletConnect writes "cosmos"), the address and
+chain-id syntax, whether a scheme may prefix the domain (EIP-4361), how an
+absent statement is laid out (SIWS drops a blank line; WalletConnect keeps it
+for every family) and which fields are required (SIWS: none; the server still
+needs the nonce).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any
 
 from config.patterns import request_pattern
 
@@ -76,11 +79,11 @@ class MessageFields:
 
     domain: str
     address: str
-    chain: str
-    uri: str
-    version: str
+    chain: str | None  # None, like uri, version and issued_at: absent (SIWS)
+    uri: str | None
+    version: str | None
     nonce: str
-    issued_at: datetime
+    issued_at: datetime | None
     expires_at: datetime | None = None
     not_before: datetime | None = None
     statement: str | None = None
@@ -115,8 +118,14 @@ class ChainFamily(ABC):
     @abstractmethod
     def verify(
         self, *, chain: str, address: str, message: str, signature: str, public_key: PublicKey
-    ) -> None:
-        """Return when `signature` by `address` covers the UTF-8 bytes of `message`."""
+    ) -> str | None:
+        """Return when `signature` by `address` covers the UTF-8 bytes of `message`.
+
+        None: a key signed, and a key owns its address on every chain of the
+        family. A CAIP-2 id: the proof holds on that chain only (a contract
+        wallet answers for itself on its chain, and the same address elsewhere
+        may be someone else's contract), so the wallet is bound to it.
+        """
 
 
 # --- RFC 3339 ------------------------------------------------------------------
@@ -130,16 +139,15 @@ _RFC3339 = request_pattern(
 
 
 def format_timestamp(moment: datetime) -> str:
-    """UTC, "Z", milliseconds when they are all the precision there is (lossless)."""
+    """UTC, "Z" and milliseconds, as JavaScript's Date.toISOString() writes it
+    (wallet libraries compare texts); microseconds when there are any (lossless)."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
     moment = moment.astimezone(UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond % 1000:
         return f"{text}.{moment.microsecond:06d}Z"
-    if moment.microsecond:
-        return f"{text}.{moment.microsecond // 1000:03d}Z"
-    return f"{text}Z"
+    return f"{text}.{moment.microsecond // 1000:03d}Z"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -185,8 +193,12 @@ _REQUEST_ID = request_pattern(
 )
 _SCHEME = request_pattern("signin.scheme", r"[A-Za-z][A-Za-z0-9+.\-]*", attacks=("a", "a+"))
 MAX_MESSAGE_CHARS = 16 * 1024  # real messages are a few hundred; bound the parsing work
-_FIELDS = ("URI", "Version", "Chain ID", "Nonce", "Issued At")
-_OPTIONAL_FIELDS = ("Expiration Time", "Not Before", "Request ID")
+_FIELD_TAGS = (
+    "URI", "Version", "Chain ID", "Nonce", "Issued At", "Expiration Time", "Not Before",
+    "Request ID",
+)  # fmt: skip
+EIP4361_REQUIRED = ("URI", "Version", "Chain ID", "Nonce", "Issued At")
+_FIELD_PREFIXES = (*(f"{tag}: " for tag in _FIELD_TAGS), "Resources:")
 
 
 @dataclass(frozen=True)
@@ -194,7 +206,10 @@ class SignInFormat:
     label: str  # "Ethereum" in "... sign in with your Ethereum account:"
     allow_scheme: bool = False  # EIP-4361: "https://example.com wants you ..."
     # SIWS writes "address LF LF URI" without a statement; EIP-4361 keeps a third LF.
+    # Such a format parses both layouts (WalletConnect writes the EIP-4361 one).
     compact_without_statement: bool = False
+    other_labels: tuple[str, ...] = ()  # other spellings accepted when parsing
+    required: tuple[str, ...] = EIP4361_REQUIRED  # "Nonce" at least: it names the challenge
 
 
 def _malformed(reason: str) -> ChainError:
@@ -249,7 +264,7 @@ def parse_signin_text(text: str, fmt: SignInFormat) -> RawSignIn:
     if len(lines) < 4 or not lines[1] or lines[2] != "":
         raise _malformed("the address line and a blank line must follow the first line")
     statement, index = _parse_statement(lines, fmt)
-    values, index = _parse_fields(lines, index)
+    values, index = _parse_fields(lines, index, fmt.required)
     resources: list[str] = []
     if index < len(lines) and lines[index] == "Resources:":
         index += 1
@@ -263,9 +278,13 @@ def parse_signin_text(text: str, fmt: SignInFormat) -> RawSignIn:
 
 
 def _parse_header(line: str, fmt: SignInFormat) -> tuple[str | None, str]:
-    suffix = f" wants you to sign in with your {fmt.label} account:"
-    if not line.endswith(suffix):
-        raise _malformed(f"the first line must end with {suffix.strip()!r}")
+    suffixes = [
+        f" wants you to sign in with your {label} account:"
+        for label in (fmt.label, *fmt.other_labels)
+    ]
+    suffix = next((suffix for suffix in suffixes if line.endswith(suffix)), None)
+    if suffix is None:
+        raise _malformed(f"the first line must end with {suffixes[0].strip()!r}")
     origin, scheme = line[: -len(suffix)], None
     if fmt.allow_scheme and "://" in origin:
         scheme, origin = origin.split("://", 1)
@@ -278,31 +297,37 @@ def _parse_header(line: str, fmt: SignInFormat) -> tuple[str | None, str]:
 
 def _parse_statement(lines: list[str], fmt: SignInFormat) -> tuple[str | None, int]:
     line = lines[3]
-    if fmt.compact_without_statement and line.startswith("URI: "):
+    if fmt.compact_without_statement and line.startswith(_FIELD_PREFIXES):
         return None, 3
-    if not fmt.compact_without_statement and line == "":
+    if line == "":
         return None, 4
-    if not _STATEMENT.fullmatch(line) or len(lines) < 5 or lines[4] != "":
-        raise _malformed("the statement must be one line of allowed characters, then a blank line")
+    if not _STATEMENT.fullmatch(line):
+        raise _malformed("the statement must be one line of allowed characters")
+    if len(lines) == 4 and fmt.compact_without_statement:
+        return line, 4  # SIWS: a statement and no fields at all (then no nonce: refused)
+    if len(lines) < 5 or lines[4] != "":
+        raise _malformed("a blank line must follow the statement")
     return line, 5
 
 
-def _parse_fields(lines: list[str], index: int) -> tuple[dict[str, str], int]:
+def _parse_fields(
+    lines: list[str], index: int, required: tuple[str, ...]
+) -> tuple[dict[str, str], int]:
     values: dict[str, str] = {}
-    for tag in _FIELDS + _OPTIONAL_FIELDS:
+    for tag in _FIELD_TAGS:
         prefix = f"{tag}: "
         if index < len(lines) and lines[index].startswith(prefix):
             values[tag] = lines[index][len(prefix) :]
             index += 1
-        elif tag in _FIELDS:
+        elif tag in required:
             raise _malformed(f"the {tag!r} line is missing or out of order")
     return values, index
 
 
 def _check_values(values: dict[str, str], resources: list[str]) -> None:
-    if not _URI.fullmatch(values["URI"]):
+    if "URI" in values and not _URI.fullmatch(values["URI"]):
         raise _malformed("URI is not an RFC 3986 URI")
-    if values["Version"] != "1":
+    if values.get("Version", "1") != "1":
         raise _malformed("Version must be 1")
     if not _NONCE.fullmatch(values["Nonce"]):
         raise _malformed("Nonce must be at least 8 letters or digits")
@@ -344,9 +369,10 @@ class SignInTextFamily(ChainFamily):
 
     def parse_message(self, text: str) -> MessageFields:
         raw = parse_signin_text(text, self.text_format)
+        chain_id = raw.values.get("Chain ID")
         try:
-            chain = self.chain_from_message(raw.values["Chain ID"])
-            address = self.canonical_address(chain, raw.address)
+            chain = self.chain_from_message(chain_id) if chain_id is not None else None
+            address = self.canonical_address(chain or f"{self.namespace}:", raw.address)
         except ChainError as error:
             reason = error.message.rstrip(".")
             raise _malformed(reason[:1].lower() + reason[1:]) from None
@@ -356,10 +382,10 @@ class SignInTextFamily(ChainFamily):
             domain=raw.domain,
             address=address,
             chain=chain,
-            uri=raw.values["URI"],
-            version=raw.values["Version"],
+            uri=raw.values.get("URI"),
+            version=raw.values.get("Version"),
             nonce=raw.values["Nonce"],
-            issued_at=cast(datetime, _timestamp(raw.values, "Issued At")),  # a required field
+            issued_at=_timestamp(raw.values, "Issued At"),
             expires_at=_timestamp(raw.values, "Expiration Time"),
             not_before=_timestamp(raw.values, "Not Before"),
             statement=raw.statement,

@@ -11,6 +11,9 @@ JSON and Keplr's escapeHTML do)::
 Standard keys sign sha256(doc) and own ripemd160(sha256(compressed key));
 Ethermint keys (Injective, Evmos, ...) sign keccak256(doc) and own
 keccak256(uncompressed key)[-20:]. Both reject high-s signatures, as the SDK does.
+The chain decides which, not the key's type label: Keplr labels Injective's
+eth_secp256k1 keys "tendermint/PubKeySecp256k1". On a chain not known to be
+either, the address decides (a key owns both of its addresses).
 """
 
 from __future__ import annotations
@@ -64,6 +67,12 @@ KNOWN_PREFIXES = {
     "noble-1": "noble",
 }
 _CHAIN_REFERENCE = request_pattern("cosmos.chain_reference", r"[-_a-zA-Z0-9]{1,32}")
+# Chains whose accounts are Ethermint keys; and Ethermint's own chain-id format,
+# "{name}_{EIP-155 chain id}-{version}" (evmos_9001-2, dymension_1100-1, ...).
+ETHERMINT_CHAINS = frozenset({"injective-1", "injective-888", "evmos_9001-2", "evmos_9000-4"})
+_ETHERMINT_CHAIN_ID = request_pattern(
+    "cosmos.ethermint_chain_id", r"[a-z][a-z0-9]*_[1-9][0-9]*-[1-9][0-9]*"
+)
 _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _ESCAPES = {"&": "\\u0026", "<": "\\u003c", ">": "\\u003e"}
 
@@ -150,7 +159,8 @@ def _decode_signature(signature: str) -> bytes:
 
 class CosmosFamily(SignInTextFamily):
     namespace = "cosmos"
-    text_format = SignInFormat(label="Cosmos")
+    # WalletConnect's formatMessage writes the namespace: "...with your cosmos account:".
+    text_format = SignInFormat(label="Cosmos", other_labels=("cosmos",))
 
     def __init__(self, prefixes: Mapping[str, str] | None = None):
         """`prefixes`: chain id -> bech32 account prefix, added to KNOWN_PREFIXES."""
@@ -181,6 +191,16 @@ class CosmosFamily(SignInTextFamily):
             )
         return address.lower(), bytes(account)
 
+    @staticmethod
+    def key_kinds(chain: str) -> tuple[str, ...]:
+        """How accounts derive from keys on `chain`; both where the chain is not known."""
+        reference = chain.partition(":")[2]
+        if reference in ETHERMINT_CHAINS or _ETHERMINT_CHAIN_ID.fullmatch(reference):
+            return (ETH_SECP256K1,)
+        if reference in KNOWN_PREFIXES:
+            return (SECP256K1,)
+        return (SECP256K1, ETH_SECP256K1)
+
     def verify(
         self,
         *,
@@ -191,10 +211,9 @@ class CosmosFamily(SignInTextFamily):
         public_key: PublicKey = None,  # required: ChainError(required) when missing
     ) -> None:
         address, account = self._decode_address(chain, address)
-        key, kind = parse_public_key(public_key)
+        key, _label = parse_public_key(public_key)  # the label does not decide: the chain does
         raw = _decode_signature(signature)
-        # A key of unstated type may be either kind; its address decides which.
-        kinds = [kind] if kind else [SECP256K1, ETH_SECP256K1]
+        kinds = self.key_kinds(chain)
         kind = next((k for k in kinds if key_account(key, k) == account), None)
         if kind is None:
             raise ChainError(

@@ -35,13 +35,18 @@ logger = logging.getLogger(__name__)
 
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes) selector
 ERC6492_SUFFIX = bytes.fromhex("64926492" * 8)
+SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _MAX_SIGNATURE_BYTES = 16 * 1024  # multisig and 6492 wrappers are long, not unbounded
 _ADDRESS = request_pattern("evm.address", r"0x[0-9a-fA-F]{40}", attacks=("0x", "0"))
 _CHAIN_ID = request_pattern("evm.chain_id", r"[1-9][0-9]{0,31}", attacks=("1",))
 _HEX = request_pattern("evm.hex", r"[0-9a-fA-F]+", attacks=("a",))
 
 
-def _invalid_signature(message: str = "The signature does not verify.") -> ChainError:
+_DOES_NOT_VERIFY = "The signature does not verify."
+_HIGH_S = "High-s signatures are not accepted (malleable): sign again."
+
+
+def _invalid_signature(message: str = _DOES_NOT_VERIFY) -> ChainError:
     return ChainError(INVALID_SIGNATURE, message, param="signature")
 
 
@@ -126,17 +131,25 @@ class EvmFamily(SignInTextFamily):
         message: str,
         signature: str,
         public_key: PublicKey = None,  # the address is the key's hash: nothing to add
-    ) -> None:
+    ) -> str | None:
+        """None for a key's signature (one wallet on every EVM chain); `chain` for
+        a contract wallet's, whose ownership holds on this chain only."""
         expected = self.canonical_address(chain, address)
         raw = _decode_signature(signature)
         counterfactual = raw.endswith(ERC6492_SUFFIX)
-        if not counterfactual and len(raw) == 65 and recover_address(message, raw) == expected:
-            return
+        # A key's signature is canonical (low s, EIP-2), as ethers insists: the
+        # high-s twin of a signature recovers the same key but is never a key's
+        # proof here. A contract wallet judges its own signature bytes.
+        high_s = len(raw) == 65 and int.from_bytes(raw[32:64], "big") > SECP256K1_HALF_ORDER
+        refusal = _HIGH_S if high_s else _DOES_NOT_VERIFY
+        key_signed = len(raw) == 65 and not (counterfactual or high_s)
+        if key_signed and recover_address(message, raw) == expected:
+            return None
         reference = chain.partition(":")[2]
         self.canonical_chain(reference)
         chain_id = int(reference)
         if chain_id not in self._rpc:
-            raise _invalid_signature()
+            raise _invalid_signature(refusal)
         web3 = self._client(chain_id)
         digest = eip191_hash(message)
         if counterfactual:
@@ -144,7 +157,8 @@ class EvmFamily(SignInTextFamily):
         else:
             valid = _erc1271_valid(web3, expected, digest, raw)
         if not valid:
-            raise _invalid_signature()
+            raise _invalid_signature(refusal)
+        return chain
 
     def _client(self, chain_id: int) -> Any:
         if chain_id in self._web3:

@@ -2,7 +2,10 @@
 
 SIWS (Phantom's spec, the Solana wallet-standard `signIn` feature) names the
 cluster, not its genesis hash, in "Chain ID:", so only the clusters below can
-be expressed; CAIP-2 names them by the first 32 characters of the genesis hash.
+be expressed; CAIP-2 names them by the first 32 characters of the genesis hash,
+which is what WalletConnect's formatMessage writes there: both are read.
+In SIWS every field after the address is optional; the server needs the
+nonce, and binds the rest (URI, chain) to what it issued when present.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def decode_address(address: str) -> bytes:
 
 class SolanaFamily(SignInTextFamily):
     namespace = "solana"
-    text_format = SignInFormat(label="Solana", compact_without_statement=True)
+    text_format = SignInFormat(label="Solana", compact_without_statement=True, required=("Nonce",))
 
     def canonical_chain(self, reference: str) -> str:
         genesis = CLUSTERS.get(reference, reference)
@@ -91,11 +94,11 @@ class SolanaFamily(SignInTextFamily):
         return _CLUSTER_BY_GENESIS[self.canonical_chain(chain.partition(":")[2]).partition(":")[2]]
 
     def chain_from_message(self, value: str) -> str:
-        # The SIWS grammar allows "mainnet" and "solana:mainnet" alike.
-        cluster = value.removeprefix("solana:")
-        if cluster not in CLUSTERS:
+        # SIWS writes "mainnet" or "solana:mainnet"; WalletConnect the genesis hash.
+        reference = value.removeprefix("solana:")
+        if CLUSTERS.get(reference, reference) not in _CLUSTER_BY_GENESIS:
             raise ChainError(INVALID, f"unknown Solana Chain ID {value!r}", param="message")
-        return f"solana:{CLUSTERS[cluster]}"
+        return self.canonical_chain(reference)
 
     def verify(
         self,

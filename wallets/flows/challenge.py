@@ -2,9 +2,11 @@
 
 Verification is strict: the signed text must parse as the family's sign-in
 message, and each field must equal what was issued. A client or wallet may
-build the text itself from the nonce (wagmi's createSiweMessage, Phantom's
-signIn); such a message is accepted when it differs only where it may: no
-statement, another Issued At or Expiration Time inside the window.
+build the text itself from the nonce (viem's createSiweMessage, Phantom's
+signIn, WalletConnect's formatMessage); the server binds what decides whose
+sign-in it is (domain, address, chain, URI, nonce, time window) and leaves the
+rest to the dApp: any statement (unless WALLET_STATEMENT_REQUIRED), and a
+Request ID or Resources (ReCaps), which the sign-in reports back.
 """
 
 from __future__ import annotations
@@ -87,7 +89,10 @@ def wallet_challenge_issue(
         wallet_of_user(user_id=user_id, namespace=family.namespace, address=address)
     domain = resolve_domain(domain)
     uri = _check_uri(uri, domain) if uri else default_uri(domain)
-    issued_at = timezone.now().replace(microsecond=0)
+    now = timezone.now()
+    # Milliseconds, as Date.toISOString() writes them: libraries that compare the
+    # text with one they build (verifySignIn) need the same spelling.
+    issued_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
     ttl = settings.WALLET_CHALLENGE_TTL
     for _attempt in range(_STORE_ATTEMPTS):
         issued = IssuedChallenge(
@@ -121,6 +126,9 @@ class VerifiedWallet:
     namespace: str
     chain: str
     address: str
+    bound_chain: str = ""  # a contract wallet's chain; "" for a key's address
+    request_id: str | None = None
+    resources: tuple[str, ...] = ()
 
 
 def wallet_verify(
@@ -144,11 +152,14 @@ def wallet_verify(
     _check_fields(issued, fields)
     _check_window(issued, fields, timezone.now())
     with chain_errors():
-        family.verify(
+        bound_chain = family.verify(
             chain=chain, address=address, message=message, signature=signature,
             public_key=public_key,
         )  # fmt: skip
-    return VerifiedWallet(issued, family.namespace, chain, address)
+    return VerifiedWallet(
+        issued, family.namespace, chain, address, bound_chain=bound_chain or "",
+        request_id=fields.request_id, resources=fields.resources,
+    )  # fmt: skip
 
 
 def _check_request(issued: IssuedChallenge, *, chain: str, address: str) -> None:
@@ -167,14 +178,14 @@ def _check_fields(issued: IssuedChallenge, fields: MessageFields) -> None:
         raise _error(Code.DOMAIN_MISMATCH, "The message names another scheme for the domain.")
     if fields.address != issued.address:
         raise _error(Code.ADDRESS_MISMATCH, "The message names another address.")
-    if fields.chain != issued.chain:
+    # SIWS may leave the chain and URI out; the nonce binds them then.
+    if fields.chain not in (None, issued.chain):
         raise _error(Code.CHAIN_MISMATCH, "The message names another chain.")
-    if fields.uri != issued.uri:
+    if fields.uri not in (None, issued.uri):
         raise _error(Code.MESSAGE_MISMATCH, "The message names another URI.")
-    if fields.statement not in (None, issued.statement):
-        raise _error(Code.MESSAGE_MISMATCH, "The message has another statement.")
-    if fields.request_id is not None or fields.resources:
-        raise _error(Code.MESSAGE_MISMATCH, "The message has fields that were not issued.")
+    # The statement is the dApp's to word (RainbowKit's, Reown's), unless required.
+    if settings.WALLET_STATEMENT_REQUIRED and fields.statement != issued.statement:
+        raise _error(Code.MESSAGE_MISMATCH, "The message must carry the server's statement.")
 
 
 def _check_window(issued: IssuedChallenge, fields: MessageFields, now: datetime) -> None:
@@ -184,6 +195,8 @@ def _check_window(issued: IssuedChallenge, fields: MessageFields, now: datetime)
         raise _error(Code.EXPIRED, "The message has expired.")
     if fields.not_before is not None and fields.not_before > now + LEEWAY:
         raise _error(Code.NOT_YET_VALID, "The message is not valid yet.")
+    if fields.issued_at is None:  # SIWS may leave it out: the challenge's window holds
+        return
     if fields.issued_at > now + LEEWAY:
         raise _error(Code.NOT_YET_VALID, "The message is issued in the future.")
     if fields.issued_at < issued.issued_at - LEEWAY:

@@ -35,16 +35,25 @@ def wallet_list(*, user: User) -> list[Wallet]:
     return list(user.wallets.all())
 
 
-def _owner_and_wallets(namespace: str, address: str) -> Wallet | None:
+def _identity(verified: VerifiedWallet) -> dict[str, str]:
+    """What names the wallet that signed: a key's address on any chain of its
+    family, a contract wallet's only with the chain it proved itself on (the
+    same address elsewhere may be another contract with other owners)."""
+    return {
+        "namespace": verified.namespace,
+        "address": verified.address,
+        "bound_chain": verified.bound_chain,
+    }
+
+
+def _owner_and_wallets(identity: dict[str, str]) -> Wallet | None:
     """The wallet, its user, and all the user's wallets, in one query: the
     sign-in answers with that list (prefetched on the user, as
     prefetch_related would), so it need not read it again."""
-    owned = list(
-        Wallet.objects.select_related("user").filter(
-            user__wallets__namespace=namespace, user__wallets__address=address
-        )
-    )
-    wallet = next((w for w in owned if (w.namespace, w.address) == (namespace, address)), None)
+    related = {f"user__wallets__{name}": value for name, value in identity.items()}
+    owned = list(Wallet.objects.select_related("user").filter(**related))
+    key = tuple(identity.values())
+    wallet = next((w for w in owned if (w.namespace, w.address, w.bound_chain) == key), None)
     if wallet is not None:
         for other in owned:
             other.user = wallet.user
@@ -114,9 +123,8 @@ def _wallet_create(user: User, verified: VerifiedWallet) -> Wallet:
     now = timezone.now()
     return Wallet.objects.create(
         user=user,
-        namespace=verified.namespace,
+        **_identity(verified),
         chain=verified.chain,
-        address=verified.address,
         created_at=now,
         last_used_at=now,
     )
@@ -125,15 +133,25 @@ def _wallet_create(user: User, verified: VerifiedWallet) -> Wallet:
 def wallet_login(request: HttpRequest, verified: VerifiedWallet) -> None:
     """Sign the wallet's user in; a wallet seen for the first time signs up a
     wallet-only user (no email, unusable password) while signup is open."""
-    wallet = _owner_and_wallets(verified.namespace, verified.address)
+    wallet = _owner_and_wallets(_identity(verified))
     if wallet is None:
         wallet = _wallet_user_create(request, verified)
     else:
         if not wallet.user.is_active:
             raise ApiError(403, Code.PERMISSION_DENIED, "This account is inactive.")
         _touch(wallet, verified.chain)
-    record = method_record(Method.WALLET, chain=verified.chain, address=verified.address)
-    login_user(request, wallet.user, record)
+    login_user(request, wallet.user, wallet_method_record(verified))
+
+
+def wallet_method_record(verified: VerifiedWallet, **extra) -> dict:
+    """The session's `methods` entry: what signed, and the Request ID and
+    Resources (e.g. ReCaps) the signed message carried, for the dApp to act on."""
+    record = method_record(Method.WALLET, chain=verified.chain, address=verified.address, **extra)
+    if verified.request_id is not None:
+        record["request_id"] = verified.request_id
+    if verified.resources:
+        record["resources"] = list(verified.resources)
+    return record
 
 
 def _wallet_user_create(request: HttpRequest, verified: VerifiedWallet) -> Wallet:
@@ -148,16 +166,14 @@ def _wallet_user_create(request: HttpRequest, verified: VerifiedWallet) -> Walle
     except IntegrityError:
         # The same wallet signed up concurrently through another challenge:
         # that sign-up won (and its user is the only one left), so sign in to it.
-        wallet = Wallet.objects.select_related("user").get(
-            namespace=verified.namespace, address=verified.address
-        )
+        wallet = Wallet.objects.select_related("user").get(**_identity(verified))
         _touch(wallet, verified.chain)
         return wallet
 
 
 def wallet_link(request: HttpRequest, *, user: User, verified: VerifiedWallet) -> Wallet:
     """Link the wallet to `user`; 409 when another user holds it. Idempotent."""
-    lookup = {"namespace": verified.namespace, "address": verified.address}
+    lookup = _identity(verified)
     wallet = Wallet.objects.filter(**lookup).first()
     if wallet is None:
         try:
@@ -204,7 +220,14 @@ def wallet_unlink(request: HttpRequest, *, user: User, chain: str, address: str)
     family, chain = resolve_chain(chain, configured_only=False)
     with chain_errors():
         address = family.canonical_address(chain, address)
-    wallet = Wallet.objects.filter(user=user, namespace=family.namespace, address=address).first()
+    # A contract wallet only by its own chain; one of those before a key's wallet.
+    wallet = (
+        Wallet.objects.filter(
+            user=user, namespace=family.namespace, address=address, bound_chain__in=(chain, "")
+        )
+        .order_by("-bound_chain")
+        .first()
+    )
     if wallet is None:
         raise ApiError(404, Code.NOT_FOUND, "No such wallet on your account.", "address")
     wallet_remove(request, wallet=wallet)
