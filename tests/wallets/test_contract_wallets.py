@@ -168,3 +168,21 @@ def test_the_database_holds_one_wallet_per_key_address_and_per_contract_chain(us
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
             add(user, chain, bound)
+
+
+def test_a_contract_wallet_reauthenticates_only_on_its_own_chain(rpc, headless):
+    """Alice's account is X on chain 1. A thief holding her (stale) token who
+    controls X on chain 137 cannot step up with it: that is another wallet."""
+    from tests.accounts.helpers import age_authentication
+
+    x, alice, bob = same_address_two_owners(rpc)
+    assert sign_in(headless, ContractWallet("eip155:1", x, alice)).status_code == HTTPStatus.OK
+    age_authentication(headless, 3600)
+    thief = ContractWallet("eip155:137", x, bob)
+    response = headless.post(
+        "/auth/wallet/challenge", {"chain": thief.chain, "address": x, "process": "reauthenticate"}
+    )
+    assert without_messages(response.json()) == error(404, "not_found", "address")
+    # Alice herself, on X's own chain, steps up.
+    response = sign_in(headless, ContractWallet("eip155:1", x, alice), "reauthenticate")
+    assert response.status_code == HTTPStatus.OK, response.content

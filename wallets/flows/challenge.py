@@ -46,9 +46,13 @@ def _error(code: str, message: str, param: str | None = "message") -> ApiError:
     return ApiError(400, code, message, param)
 
 
-def wallet_of_user(*, user_id: int | None, namespace: str, address: str) -> Wallet:
-    """The user's wallet (namespace, canonical address); 404 when it is not theirs."""
-    wallet = Wallet.objects.filter(user_id=user_id, namespace=namespace, address=address).first()
+def wallet_of_user(*, user_id: int | None, namespace: str, address: str, chain: str) -> Wallet:
+    """The user's wallet (namespace, canonical address) usable on `chain`: a key's
+    on any chain of its family, a contract wallet's only on the chain it was
+    proven on; 404 when there is none."""
+    wallet = Wallet.objects.filter(
+        user_id=user_id, namespace=namespace, address=address, bound_chain__in=(chain, "")
+    ).first()
     if wallet is None or user_id is None:
         raise ApiError(404, Code.NOT_FOUND, "No such wallet on your account.", "address")
     return wallet
@@ -86,7 +90,7 @@ def wallet_challenge_issue(
     with chain_errors():
         address = family.canonical_address(chain, address)
     if process == Process.REAUTHENTICATE:
-        wallet_of_user(user_id=user_id, namespace=family.namespace, address=address)
+        wallet_of_user(user_id=user_id, namespace=family.namespace, address=address, chain=chain)
     domain = resolve_domain(domain)
     uri = _check_uri(uri, domain) if uri else default_uri(domain)
     now = timezone.now()

@@ -22,7 +22,7 @@ from accounts.models import User
 from accounts.signals import Event, Outcome, emit
 from wallets.chains.base import PublicKey
 from wallets.challenges import Process
-from wallets.flows.challenge import VerifiedWallet, wallet_of_user, wallet_verify
+from wallets.flows.challenge import VerifiedWallet, wallet_verify
 from wallets.flows.policy import chain_errors, resolve_chain
 from wallets.models import Wallet
 
@@ -193,7 +193,12 @@ def wallet_link(request: HttpRequest, *, user: User, verified: VerifiedWallet) -
 
 def wallet_reauthenticate(request: HttpRequest, *, user: User, verified: VerifiedWallet) -> None:
     """Step-up by signature: one of the user's own wallets signed a fresh challenge."""
-    wallet = wallet_of_user(user_id=user.pk, namespace=verified.namespace, address=verified.address)
+    # The wallet that signed, by its full identity: a contract wallet proves
+    # itself only on its own chain (the same address elsewhere is another
+    # contract, perhaps someone else's).
+    wallet = Wallet.objects.filter(user=user, **_identity(verified)).first()
+    if wallet is None:
+        raise ApiError(404, Code.NOT_FOUND, "No such wallet on your account.", "address")
     _touch(wallet, verified.chain)
     record = method_record(
         Method.WALLET, chain=verified.chain, address=verified.address, reauthenticated=True
