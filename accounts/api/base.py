@@ -63,6 +63,12 @@ class HeadlessApi(APIView):
         return serializer.validated_data
 
 
+class NotAuthenticatedFlows(Exception):
+    """Raised afresh each time (`raise NotAuthenticatedFlows` instantiates
+    it): one shared instance would gather every raise's frames on its
+    `__traceback__` and keep each request it passed through alive."""
+
+
 class AuthenticatedApi(HeadlessApi):
     """Not signed in: 401 with the flows, as allauth answers."""
 
@@ -72,13 +78,6 @@ class AuthenticatedApi(HeadlessApi):
             raise NotAuthenticatedFlows
 
     def handle_exception(self, exc):
-        if exc is NotAuthenticatedFlows or isinstance(exc, _NotAuthenticatedFlows):
+        if isinstance(exc, NotAuthenticatedFlows):
             return responses.auth_response(self.request)
         return super().handle_exception(exc)
-
-
-class _NotAuthenticatedFlows(Exception):
-    pass
-
-
-NotAuthenticatedFlows = _NotAuthenticatedFlows()

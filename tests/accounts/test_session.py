@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import gc
 from http import HTTPStatus
 
 import pytest
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
@@ -239,3 +241,21 @@ def test_a_key_clash_draws_another_key(db, monkeypatch):
     store.save()
     assert store.session_key == "a" * 32
     assert SessionStore(session_key=taken.session_key).load() == {"owner": "first"}
+
+
+def _live_requests() -> int:
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, HttpRequest))
+
+
+@pytest.mark.parametrize("path", ["/account/email", "/auth/sessions", "/auth/session"])
+def test_unauthenticated_requests_do_not_stay_alive(headless, path):
+    """Answering 401 must not keep the request (and all it holds) alive: a
+    shared exception instance, raised again and again, chains every
+    request's frames onto its traceback."""
+    for _ in range(5):
+        headless.get(path)
+    before = _live_requests()
+    for _ in range(50):
+        assert headless.get(path).status_code == HTTPStatus.UNAUTHORIZED
+    assert _live_requests() - before < 5
