@@ -13,9 +13,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.api import responses
-from accounts.api.errors import ApiError, Code
 from accounts.authentication import HeadlessAuthentication
 from accounts.clients import Client, request_client
+from accounts.errors import ApiError, Code
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _JSON = JSONRenderer()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
 
 from accounts.api import inputs, responses
 from accounts.api.base import AuthenticatedApi, HeadlessApi
@@ -226,7 +225,9 @@ class SessionsApi(AuthenticatedApi):
         sessions = {s.public_id: s.session_key for s in user_sessions(request.user)}
         unknown = [i for i in ids if i not in sessions]
         if unknown:
-            raise ValidationError({"sessions": ["Unknown session id: " + ", ".join(unknown)]})
+            # allauth's answer (a ModelMultipleChoiceField): 400 invalid_choice.
+            message = "Unknown session id: " + ", ".join(unknown)
+            raise ApiError(400, Code.INVALID_CHOICE, message, "sessions")
         current = request.session.get(PUBLIC_ID)
         others = [i for i in ids if i != current]
         end_sessions([sessions[i] for i in others])

@@ -154,10 +154,27 @@ def test_ending_the_current_session_logs_out(logged_in):
     assert response.status_code == HTTPStatus.UNAUTHORIZED
 
 
-def test_ending_an_unknown_session_is_400(logged_in):
-    response = logged_in.delete("/auth/sessions", {"sessions": ["nope"]})
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json()["errors"][0]["param"] == "sessions"
+def test_ending_an_unknown_session_is_400_invalid_choice(logged_in, user_factory):
+    """As allauth answers (its input is a ModelMultipleChoiceField): another
+    user's session id is as unknown as one that never existed, and nothing ends."""
+    stranger = HeadlessClient(logged_in.kind)
+    other = user_factory(email="bob@example.com")
+    stranger.post("/auth/login", {"email": other.email, "password": PASSWORD})
+    theirs = stranger.get("/auth/sessions").json()["data"][0]["id"]
+    for ids in (["nope"], [theirs]):
+        response = logged_in.delete("/auth/sessions", {"sessions": ids})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert response.json() == {
+            "status": 400,
+            "errors": [
+                {
+                    "code": "invalid_choice",
+                    "message": f"Unknown session id: {ids[0]}",
+                    "param": "sessions",
+                }
+            ],
+        }
+    assert stranger.get("/auth/session").status_code == HTTPStatus.OK
 
 
 def test_sessions_need_authentication(headless):
