@@ -9,6 +9,9 @@ Invariants the database enforces (not only the code):
 
 from __future__ import annotations
 
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -17,8 +20,18 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.userversions import AUTH_FIELDS, UNCACHED_FIELDS, UserDataQuerySet
 
-class UserManager(BaseUserManager["User"]):
+
+class UserQuerySet(UserDataQuerySet):
+    """update() and the bulk writes keep the user cache current (accounts.userversions)."""
+
+    owner = "pk"
+    strict_fields = AUTH_FIELDS
+    uncached_fields = UNCACHED_FIELDS
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     def _create(self, email: str | None, password: str | None, **extra) -> User:
@@ -82,6 +95,8 @@ class EmailAddress(models.Model):
     primary = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = UserDataQuerySet.as_manager()
+
     class Meta:
         verbose_name = "email address"
         verbose_name_plural = "email addresses"
@@ -125,9 +140,8 @@ class UserSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from accounts.sessions import SessionStore
-
-        return SessionStore
+        # The engine the settings name (accounts.sessions), which imports this module.
+        return import_module(settings.SESSION_ENGINE).SessionStore
 
     def __str__(self) -> str:
         return f"session {self.public_id or '-'}"

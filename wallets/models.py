@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.userversions import UserDataQuerySet
+
 # CAIP-2: namespace up to 8 characters, ":", reference up to 32.
 CHAIN_MAX_LENGTH = 41
 NAMESPACE_MAX_LENGTH = 8
@@ -29,6 +31,9 @@ class Wallet(models.Model):
     address = models.CharField(max_length=ADDRESS_MAX_LENGTH, help_text="Canonical form.")
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(default=timezone.now)
+
+    # The user's cached payload lists its wallets: update() must bump it too.
+    objects = UserDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

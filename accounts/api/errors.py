@@ -25,7 +25,14 @@ logger = logging.getLogger(__name__)
 
 
 # DRF's validation codes mapped onto the contract's few stable ones.
-_FIELD_CODES = {"blank": Code.REQUIRED, "null": Code.REQUIRED, "required": Code.REQUIRED}
+_FIELD_CODES = {
+    "blank": Code.REQUIRED,
+    "null": Code.REQUIRED,
+    "required": Code.REQUIRED,
+    # DRF's ChoiceField says invalid_choice; its fields have always answered
+    # `invalid`. Only the session selection raises Code.INVALID_CHOICE itself.
+    "invalid_choice": Code.INVALID,
+}
 
 
 def validation_errors(detail, param: str | None = None) -> list[dict]:

@@ -2,9 +2,9 @@
 
 The authentication response (200 with user + methods, or 401/410 with the
 flows a client can take next) is the heart of the allauth headless contract.
-Other apps extend it through two small hooks instead of being imported here:
-`flow_providers` (e.g. wallets adds `wallet_login`) and `user_extensions`
-(e.g. wallets adds the user's wallets).
+Other apps extend it through hooks instead of being imported here:
+`flow_providers` (e.g. wallets adds `wallet_login`) and, for the User object,
+`accounts.users.user_part` (e.g. wallets adds the user's wallets).
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ from rest_framework.response import Response
 from accounts import sessions as skeys
 from accounts import usercache
 from accounts.clients import Client, request_client
+from accounts.users import build_user_payload
 
 FlowProvider = Callable[[HttpRequest], list[dict]]
-UserExtension = Callable[[Any], dict]
 
 flow_providers: list[FlowProvider] = []
-user_extensions: list[UserExtension] = []
 
 
 # What django.utils.cache.add_never_cache_headers() writes on a fresh response.
@@ -65,20 +64,6 @@ def serialize_user(user) -> dict:
         # the session reads will need anyway, filled now if it is missing.
         cached = usercache.cached_payload(usercache.cached_user(user.pk))
     return cached if cached is not None else build_user_payload(user)
-
-
-def build_user_payload(user) -> dict:
-    data = {
-        "id": user.pk,
-        "display": user.display,
-        "email": user.email or None,
-        "username": None,
-        "has_usable_password": user.has_usable_password(),
-        "wallets": [],
-    }
-    for extend in user_extensions:
-        data.update(extend(user))
-    return data
 
 
 def pending_flow(request: HttpRequest) -> str | None:
