@@ -19,7 +19,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.utils.http import http_date
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts import sessions as skeys
@@ -143,20 +142,6 @@ def auth_response(request: HttpRequest, *, status: int | None = None) -> Respons
     request = getattr(request, "_request", request)
     payload = auth_body(request, request.user, status)
     response = Response(payload, status=payload["status"])
-    never_cache(response)
-    return response
-
-
-_JSON = JSONRenderer()
-
-
-def auth_json(request: HttpRequest) -> HttpResponse:
-    """auth_response() as a plain Django response, for views that answer
-    without DRF's dispatch; the same bytes DRF would render."""
-    payload = auth_body(request, request.user)
-    response = HttpResponse(
-        _JSON.render(payload), content_type="application/json", status=payload["status"]
-    )
     never_cache(response)
     return response
 

@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
+from accounts.api.base import HeadlessApi
+from accounts.errors import ApiError, Code
 from accounts.models import UserSession
 from accounts.sessions import SessionStore, cached_copy
 from tests.accounts.helpers import anonymous_flows
@@ -276,3 +278,33 @@ def test_unauthenticated_requests_do_not_stay_alive(headless, path):
     for _ in range(50):
         assert headless.get(path).status_code == HTTPStatus.UNAUTHORIZED
     assert _live_requests() - before < 5
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+def test_the_session_read_takes_the_api_dispatch(headless, user, sign_in, monkeypatch, signed_in):
+    """What HeadlessApi.initial enforces (a step-up check, a limit) reaches
+    GET /auth/session too, and its refusal answers in the envelope."""
+    if signed_in:
+        sign_in(headless, user)
+    expected = HTTPStatus.OK if signed_in else HTTPStatus.UNAUTHORIZED
+    assert headless.get("/auth/session").status_code == expected
+
+    def refuse(self, request, *args, **kwargs):
+        raise ApiError(429, Code.RATE_LIMITED, "Too many requests.", headers={"Retry-After": "7"})
+
+    monkeypatch.setattr(HeadlessApi, "initial", refuse)
+    response = headless.get("/auth/session")
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response["Retry-After"] == "7"
+    assert response.json() == {
+        "status": 429,
+        "errors": [{"code": "rate_limited", "message": "Too many requests."}],
+    }
+
+
+def test_the_session_read_headers(logged_in):
+    response = logged_in.get("/auth/session")
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == "GET, DELETE, HEAD, OPTIONS"
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert "Expires" in response
