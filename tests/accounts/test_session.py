@@ -308,3 +308,38 @@ def test_the_session_read_headers(logged_in):
     assert response["Allow"] == "GET, DELETE, HEAD, OPTIONS"
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
     assert "Expires" in response
+
+
+@pytest.mark.django_db
+def test_a_jwt_shaped_bearer_is_not_a_session_token(user):
+    """Bearer carries the access token under the JWT strategy: a JWT-shaped
+    value is never looked up as a session (401 with flows, not 410), and
+    X-Session-Token still wins beside it."""
+    client = HeadlessClient("app")
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    token, client.token = client.token, None
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJ4In0.c2lnbmF0dXJl"
+    response = client.get("/auth/session", headers={"Authorization": f"Bearer {jwt}"})
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["meta"] == {"is_authenticated": False}
+    both = {"Authorization": f"Bearer {jwt}", "X-Session-Token": token}
+    assert client.get("/auth/session", headers=both).status_code == HTTPStatus.OK
+    dotted = {"Authorization": "Bearer a.b"}  # not three parts: a (dead) session token
+    assert client.get("/auth/session", headers=dotted).status_code == HTTPStatus.GONE
+
+
+def test_bearer_parsing():
+    from django.test import RequestFactory
+
+    from accounts.clients import access_token_from_headers, token_from_headers
+
+    def headers(**meta):
+        return RequestFactory().get("/", **meta)
+
+    jwt = "aGVhZA.cGF5bG9hZA.c2ln"
+    assert token_from_headers(headers(HTTP_AUTHORIZATION="Bearer abc123")) == "abc123"
+    assert access_token_from_headers(headers(HTTP_AUTHORIZATION="Bearer abc123")) is None
+    assert token_from_headers(headers(HTTP_AUTHORIZATION=f"bearer {jwt}")) is None
+    assert access_token_from_headers(headers(HTTP_AUTHORIZATION=f"bearer {jwt}")) == jwt
+    assert access_token_from_headers(headers(HTTP_AUTHORIZATION=f"Basic {jwt}")) is None
+    assert token_from_headers(headers(HTTP_X_SESSION_TOKEN=" t ")) == "t"
