@@ -173,10 +173,11 @@ class UserDataQuerySet(models.QuerySet):
         if self.query.is_sliced or fields <= self.uncached_fields:
             return super().update(**kwargs)  # nothing cached changes (or Django refuses)
         self._for_write = True
+        column = self._owner_column()
         with transaction.atomic(using=self.db):
-            rows = list(self.select_for_update(of=("self",)).values_list("pk", flat=True))
-            written = self.model._base_manager.using(self.db).filter(pk__in=rows)
-            owners = self._owners(written)
+            rows = list(self.select_for_update(of=("self",)).values_list("pk", column))
+            written = self.model._base_manager.using(self.db).filter(pk__in=[r[0] for r in rows])
+            owners = {r[1] for r in rows} - {None}
             if fields & self.strict_fields:
                 changing(*owners)
             count = written.update(**kwargs)
