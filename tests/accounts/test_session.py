@@ -267,7 +267,9 @@ def _live_requests() -> int:
     return sum(1 for obj in gc.get_objects() if isinstance(obj, HttpRequest))
 
 
-@pytest.mark.parametrize("path", ["/account/email", "/auth/sessions", "/auth/session"])
+@pytest.mark.parametrize(
+    "path", ["/account/email", "/auth/sessions", "/auth/session", "/account/wallets"]
+)
 def test_unauthenticated_requests_do_not_stay_alive(headless, path):
     """Answering 401 must not keep the request (and all it holds) alive: a
     shared exception instance, raised again and again, chains every
