@@ -3,15 +3,35 @@
 - `app`: no cookies, no CSRF; the session token travels in `X-Session-Token`
   (or `Authorization: Bearer <token>`).
 - `browser`: Django's session cookie plus CSRF, for an SPA on an allowed origin.
+
+How the app client's two credentials share the headers, today and once the
+JWT token strategy (allauth's `HEADLESS_TOKEN_STRATEGY` with JWTs) exists:
+
+- `X-Session-Token: <token>` is always a session token, and wins when both
+  headers come (allauth looks at it first under both strategies).
+- `Authorization: Bearer <value>` is an access token when the value has the
+  shape of a JWT (JWS compact form: three base64url parts joined by dots),
+  and a session token otherwise. Session tokens are 32 characters of
+  [0-9a-z] and never contain a dot, so the shape alone decides, before any
+  lookup: a JWT is never looked up as a session (an expired access token
+  means "refresh", 401, not "this session is gone", 410), and a session
+  token is never parsed as a JWT.
+
+`access_token_from_headers` is where the JWT strategy will read its token;
+until it exists, a JWT-shaped Bearer value authenticates nobody (401).
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from django.http import HttpRequest
 
 API_PREFIX = "/_allauth/"
+
+# JWS compact serialization: header.payload.signature, each base64url.
+_JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class Client(StrEnum):
@@ -30,14 +50,28 @@ def request_client(request: HttpRequest) -> Client | None:
     return getattr(request, "signet_client", None)
 
 
-def token_from_headers(request: HttpRequest) -> str | None:
-    """`X-Session-Token: <token>`, or `Authorization: Bearer <token>`."""
+def is_jwt_shaped(value: str) -> bool:
+    return _JWT_SHAPE.fullmatch(value) is not None
+
+
+def _bearer(request: HttpRequest) -> str | None:
     # META, not request.headers: that would build a dict of every header.
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = auth.partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value else None
+
+
+def token_from_headers(request: HttpRequest) -> str | None:
+    """The session token: `X-Session-Token`, or a Bearer value that is not a JWT."""
     token = request.META.get("HTTP_X_SESSION_TOKEN")
     if token:
         return token.strip()
-    auth = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+    bearer = _bearer(request)
+    return bearer if bearer is not None and not is_jwt_shaped(bearer) else None
+
+
+def access_token_from_headers(request: HttpRequest) -> str | None:
+    """A JWT access token from `Authorization: Bearer` (see above)."""
+    bearer = _bearer(request)
+    return bearer if bearer is not None and is_jwt_shaped(bearer) else None

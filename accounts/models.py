@@ -12,6 +12,9 @@ claims of one address; `User.email` is only ever a verified primary address.
 
 from __future__ import annotations
 
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -20,8 +23,18 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.userversions import AUTH_FIELDS, UNCACHED_FIELDS, UserDataQuerySet
 
-class UserManager(BaseUserManager["User"]):
+
+class UserQuerySet(UserDataQuerySet):
+    """update() and the bulk writes keep the user cache current (accounts.userversions)."""
+
+    owner = "pk"
+    strict_fields = AUTH_FIELDS
+    uncached_fields = UNCACHED_FIELDS
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     @classmethod
@@ -99,6 +112,8 @@ class EmailAddress(models.Model):
     primary = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = UserDataQuerySet.as_manager()
+
     class Meta:
         verbose_name = "email address"
         verbose_name_plural = "email addresses"
@@ -157,9 +172,8 @@ class UserSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from accounts.sessions import SessionStore
-
-        return SessionStore
+        # The engine the settings name (accounts.sessions), which imports this module.
+        return import_module(settings.SESSION_ENGINE).SessionStore
 
     def __str__(self) -> str:
         return f"session {self.public_id or '-'}"

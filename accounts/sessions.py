@@ -49,6 +49,7 @@ from django.db import DatabaseError, IntegrityError, router, transaction
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
+from accounts import userversions
 from accounts.transactions import savepoint_if_nested
 
 logger = logging.getLogger(__name__)
@@ -174,13 +175,11 @@ class SessionStore(CachedDBStore):
         return data
 
     def _cached_copy(self) -> dict[str, Any] | None:
-        from accounts import usercache
-
         try:
             client = _raw_cache_client()
             reply = _READ(
                 keys=[_cache_key(self.cache_key_prefix + self.session_key)],
-                args=usercache.key_prefixes(),
+                args=userversions.key_prefixes(),
                 client=client,
             )
         except RedisError:

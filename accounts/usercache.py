@@ -3,16 +3,18 @@
 Every authenticated request loads its user (Django's `get_user`) and the
 session endpoints serialize it with its wallets: two queries, half the cost of
 `GET /auth/session`. One cache entry per user holds both, the User row and the
-serialized payload (`accounts.api.responses.serialize_user`). The session read
+serialized payload (`accounts.users.build_user_payload`). The session read
 brings the entry and the user's version along (accounts.sessions, one Lua
 call); otherwise one MGET reads them. A sign-in's response fills the entry
 that the client's next session read then finds.
 
 Correctness rests on the version, not on deleting entries:
 
-- every change to a user's row, wallets or email addresses INCRs the user's
-  version after the write, and again once its transaction commits
-  (`changed`); an entry is served only while it carries the current version;
+- every change to a user's row, or to rows a part of the payload reads
+  (wallets; email addresses), INCRs the user's version after the write, and
+  again once its transaction commits; an entry is served only while it
+  carries the current version. accounts.userversions makes that hold for
+  every ORM write, `QuerySet.update()` and the bulk writes included;
 - a reader takes the version *before* it reads the database, and stores what
   it read under that version. A change that commits after that read bumps the
   version past it, so a stale fill can never be served (deleting the entry
@@ -22,8 +24,7 @@ Correctness rests on the version, not on deleting entries:
   deleting a user or a wallet) also bump *before* they write, and refuse the
   write when Redis does not answer (RedisError: 503, nothing changed), as
   ending a session does (accounts.sessions). Other changes bump best-effort;
-- entries live `ENTRY_TTL` seconds: the backstop for writes no signal sees
-  (`QuerySet.update()`; the flows that use it call `changed` themselves).
+- entries live `ENTRY_TTL` seconds: the backstop for writes outside the ORM.
 
 A read inside a transaction that changed the user (its own uncommitted
 write) is served but not stored: if the transaction rolled back, no commit
@@ -35,20 +36,18 @@ reads `last_login` off the signed-in user: password-reset tokens and the admin
 read the database).
 
 Within a request, the payload loaded with the user is reused only while this
-process has made no change since (`_generation`): a flow that links a wallet
+process has made no change since (`userversions.generation()`): a flow that links a wallet
 and answers with the user sees its own write.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import pickle
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -56,46 +55,29 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from redis.exceptions import RedisError
 
-from accounts import redis as accounts_redis
+from accounts import userversions
 from accounts.models import EmailAddress, User
+from accounts.users import build_user_payload
+
+# The writing half, where the callers of this module have always found it.
+from accounts.userversions import (  # noqa: F401
+    AUTH_FIELDS,
+    UNCACHED_FIELDS,
+    VERSION_TTL,
+    changed,
+    changing,
+    key_prefixes,
+)
 
 logger = logging.getLogger(__name__)
 
 ENTRY_TTL = 60
-# Versions outlive entries; one that expired is simply drawn afresh.
-VERSION_TTL = 24 * 3600
-# Saves of these fields alone leave the cache as it is (see above).
-UNCACHED_FIELDS = frozenset({"last_login"})
-# A save that may touch these must reach Redis before it writes.
-AUTH_FIELDS = frozenset({"password", "is_active", "is_staff", "is_superuser"})
-
-FIELDS = tuple(field.attname for field in User._meta.concrete_fields)
-# Entries written by a deployment with other columns never match this one.
-_SCHEMA = hashlib.sha256(",".join(FIELDS).encode()).hexdigest()[:8]
-
-# Bumped by every change this process makes: a payload loaded before it is stale.
-_generation = 0
+FIELDS = userversions.user_fields()
+_keys = userversions.keys
 
 
 def _client():
-    return accounts_redis.redis_client()
-
-
-def key_prefixes() -> list[str]:
-    """The version and entry keys of a user are these followed by its id."""
-    return list(_key_prefixes(settings.REDIS_KEY_PREFIX))
-
-
-@lru_cache(maxsize=4)
-def _key_prefixes(_prefix: str) -> tuple[str, str]:
-    key = accounts_redis.redis_key  # reads settings.REDIS_KEY_PREFIX itself
-    return key("user", "v", ""), key("user", _SCHEMA, "")
-
-
-def _keys(user_id: Any) -> tuple[str, str]:
-    uid = str(int(user_id))
-    version_prefix, entry_prefix = key_prefixes()
-    return version_prefix + uid, entry_prefix + uid
+    return userversions._client()
 
 
 # (user id, version, entry) that the session read brought along (accounts.sessions).
@@ -125,12 +107,6 @@ def _from_database(user_id: Any) -> User | None:
     return User._default_manager.filter(pk=user_id).first()
 
 
-def _build_payload(user: User) -> dict:
-    from accounts.api.responses import build_user_payload  # the hooks live there
-
-    return build_user_payload(user)
-
-
 def _stash(user: User, payload: dict, generation: int) -> User:
     user._signet_payload = (generation, payload)
     return user
@@ -154,7 +130,7 @@ def _from_entry(entry: tuple | None, version: bytes | None, generation: int) -> 
 
 def cached_user(user_id: Any) -> User | None:
     """The user with this pk (None if there is none), with its payload attached."""
-    generation = _generation
+    generation = userversions.generation()
     prefetch = _prefetched.get()
     if prefetch is not None and prefetch[0] == str(user_id) and prefetch[2] is not None:
         user = _from_entry(_unpickle(prefetch[2]), prefetch[1], generation)
@@ -176,7 +152,7 @@ def cached_user(user_id: Any) -> User | None:
     user = _from_database(user_id)
     if user is None:
         return None
-    payload = _build_payload(user)
+    payload = build_user_payload(user)
     if _may_fill(user_id):
         values = tuple(getattr(user, name) for name in FIELDS)
         try:
@@ -186,19 +162,11 @@ def cached_user(user_id: Any) -> User | None:
     return _stash(user, payload, generation)
 
 
-def _uncommitted(connection) -> set[int]:
-    """Users this connection changed in its open transaction (see `changed`)."""
-    pending = getattr(connection, "_signet_uncommitted_users", None)
-    if pending is None:
-        pending = connection._signet_uncommitted_users = set()
-    return pending
-
-
 def _may_fill(user_id: Any) -> bool:
     """A read that saw this connection's own uncommitted change must not be
     cached: if the transaction rolled back, nothing would bump it away."""
     connection = transaction.get_connection()
-    pending = _uncommitted(connection)
+    pending = userversions.uncommitted(connection)
     if not connection.in_atomic_block:
         pending.clear()  # any transaction that changed them has ended
         return True
@@ -216,52 +184,9 @@ def _unpickle(raw: bytes) -> tuple | None:
 def cached_payload(user) -> dict | None:
     """The payload loaded with `user`, if nothing changed in this process since."""
     stash = getattr(user, "_signet_payload", None)
-    if stash is None or stash[0] != _generation:
+    if stash is None or stash[0] != userversions.generation():
         return None
     return stash[1]
-
-
-# --- Invalidation -----------------------------------------------------------
-
-
-def _bump(user_id: Any, *, strict: bool) -> None:
-    version_key, entry_key = _keys(user_id)
-    try:
-        pipe = _client().pipeline(transaction=False)
-        pipe.incr(version_key)
-        pipe.expire(version_key, VERSION_TTL)
-        pipe.delete(entry_key)
-        pipe.execute()
-    except RedisError:
-        if strict:
-            raise
-        logger.warning("user cache not invalidated (redis unavailable); entries expire")
-
-
-def changing(user_id: Any) -> None:
-    """Before a write that matters for authentication: bump now, or raise
-    RedisError (nothing written yet). `changed` must follow the write."""
-    global _generation
-    _generation += 1
-    _bump(user_id, strict=True)
-
-
-def changed(user_id: Any) -> None:
-    """After a write to the user's data: bump now, and again once it commits
-    when it is part of a transaction (a reader may fill the cache with the
-    last committed state in between; the second bump retires that entry)."""
-    global _generation
-    _generation += 1
-    _bump(user_id, strict=False)
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        _uncommitted(connection).add(int(user_id))
-
-        def committed() -> None:
-            _uncommitted(connection).discard(int(user_id))
-            _bump(user_id, strict=False)
-
-        transaction.on_commit(committed)
 
 
 # --- Signals ----------------------------------------------------------------
@@ -293,25 +218,10 @@ def _user_post_delete(sender, instance: User, **kwargs) -> None:
     changed(instance.pk)
 
 
-def track(model, *, strict_delete: bool) -> None:
-    """Bump the owner's version when a `model` row (with a `user_id`) changes.
-    `strict_delete`: a delete must reach Redis first (e.g. unlinking a wallet)."""
-    uid = f"signet.usercache.{model._meta.label_lower}"
-
-    def on_change(sender, instance, **kwargs) -> None:
-        changed(instance.user_id)
-
-    def before_delete(sender, instance, **kwargs) -> None:
-        changing(instance.user_id)
-
-    post_save.connect(on_change, sender=model, weak=False, dispatch_uid=uid + ".save")
-    post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=uid + ".delete")
-    if strict_delete:
-        pre_delete.connect(before_delete, sender=model, weak=False, dispatch_uid=uid + ".pre")
-
-
 pre_save.connect(_user_pre_save, sender=User, dispatch_uid="signet.usercache.user.pre_save")
 post_save.connect(_user_post_save, sender=User, dispatch_uid="signet.usercache.user.save")
 pre_delete.connect(_user_pre_delete, sender=User, dispatch_uid="signet.usercache.user.pre_delete")
 post_delete.connect(_user_post_delete, sender=User, dispatch_uid="signet.usercache.user.delete")
-track(EmailAddress, strict_delete=False)
+# No part of the payload reads email addresses today; their writes bump all
+# the same, as they always have (a part that lists them needs nothing more).
+userversions.track(EmailAddress, strict_delete=False)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from prometheus_client import (
@@ -40,7 +40,7 @@ from prometheus_client import (
     process_collector,
 )
 
-from accounts.api.errors import Code, error_body
+from accounts.errors import not_found_response
 from accounts.net import client_ip
 from accounts.signals import Event
 from config.patterns import request_pattern
@@ -218,8 +218,7 @@ def exposition() -> bytes:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     # Hidden rather than forbidden: a stranger learns nothing, not even that it exists.
     if request.method not in ("GET", "HEAD") or not scraper_allowed(request):
-        errors = [{"code": str(Code.NOT_FOUND), "message": "No such endpoint."}]
-        return JsonResponse(error_body(404, errors), status=404)
+        return not_found_response()
     response = HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
     response["Cache-Control"] = "no-store"
     return response

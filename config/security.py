@@ -35,8 +35,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils.json import strict_constant
 
-from accounts.api.errors import ApiError, Code, error_body
 from accounts.clients import API_PREFIX
+from accounts.errors import ApiError, Code, error_body, error_response, not_found_response
 
 CSP_HEADER = "Content-Security-Policy"
 
@@ -143,10 +143,6 @@ class BoundedJSONParser(JSONParser):
 _HTML_PREFIXES = ("/admin/",)
 
 
-def _envelope(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse(error_body(status, [{"code": code, "message": message}]), status=status)
-
-
 def _wants_html(request: HttpRequest) -> bool:
     return request.path_info.startswith(_HTML_PREFIXES)
 
@@ -154,19 +150,19 @@ def _wants_html(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_html(request):
         return defaults.bad_request(request, exception)
-    return _envelope(400, Code.INVALID, "Bad request.")
+    return error_response(400, Code.INVALID, "Bad request.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_html(request):
         return defaults.permission_denied(request, exception)
-    return _envelope(403, Code.PERMISSION_DENIED, "You do not have permission to do this.")
+    return error_response(403, Code.PERMISSION_DENIED, "You do not have permission to do this.")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_html(request):
         return defaults.page_not_found(request, exception)
-    return _envelope(404, Code.NOT_FOUND, "No such endpoint.")
+    return not_found_response()
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -174,9 +170,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return defaults.server_error(request)
     # Django calls this while handling the exception, so it is still at hand.
     if isinstance(sys.exc_info()[1], DatabaseError | RedisError):
-        return _envelope(
+        return error_response(
             503,
             Code.SERVICE_UNAVAILABLE,
             "A backing service is unavailable; try again shortly.",
         )
-    return _envelope(500, Code.SERVER_ERROR, "Something went wrong on our side.")
+    return error_response(500, Code.SERVER_ERROR, "Something went wrong on our side.")

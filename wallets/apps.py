@@ -18,7 +18,7 @@ class WalletsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from accounts import usercache
+        from accounts import users
         from accounts.api import responses, views
         from wallets import chains, checks  # noqa: F401  (checks registers itself)
         from wallets.api import responses as wallet_responses
@@ -34,11 +34,10 @@ class WalletsConfig(AppConfig):
         }
         chains.register(EvmFamily(rpc=rpc))
         _append_once(responses.flow_providers, wallet_responses.wallet_flows)
-        _append_once(responses.user_extensions, wallet_responses.user_wallets)
         _append_once(
             responses.reauthentication_flow_providers,
             wallet_responses.wallet_reauthentication_flows,
         )
+        # The user payload lists the wallets; unlinking one must reach the cache first.
+        users.user_part(wallet_responses.user_wallets, model=Wallet, strict_delete=True)
         _append_once(views.config_extensions, wallet_responses.wallet_config)
-        # The user cache holds each user's wallets; unlinking one must reach it first.
-        usercache.track(Wallet, strict_delete=True)

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.userversions import UserDataQuerySet
+
 # CAIP-2: namespace up to 8 characters, ":", reference up to 32.
 CHAIN_MAX_LENGTH = 41
 NAMESPACE_MAX_LENGTH = 8
@@ -40,6 +42,9 @@ class Wallet(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(default=timezone.now)
+
+    # The user's cached payload lists its wallets: update() must bump it too.
+    objects = UserDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -15,9 +15,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.api import responses
-from accounts.api.errors import ApiError, Code
 from accounts.authentication import HeadlessAuthentication
 from accounts.clients import Client, request_client
+from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import ReauthenticationRequired, require_reauthentication
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -72,6 +72,12 @@ class HeadlessApi(APIView):
         return serializer.validated_data
 
 
+class NotAuthenticatedFlows(Exception):
+    """Raised afresh each time (`raise NotAuthenticatedFlows` instantiates
+    it): one shared instance would gather every raise's frames on its
+    `__traceback__` and keep each request it passed through alive."""
+
+
 class AuthenticatedApi(HeadlessApi):
     """Not signed in: 401 with the flows, as allauth answers."""
 
@@ -81,7 +87,7 @@ class AuthenticatedApi(HeadlessApi):
             raise NotAuthenticatedFlows
 
     def handle_exception(self, exc):
-        if exc is NotAuthenticatedFlows or isinstance(exc, _NotAuthenticatedFlows):
+        if isinstance(exc, NotAuthenticatedFlows):
             return responses.auth_response(self.request)
         return super().handle_exception(exc)
 
@@ -96,10 +102,3 @@ def reauthentication_required(method: Callable) -> Callable:
         return method(view, request, *args, **kwargs)
 
     return checked
-
-
-class _NotAuthenticatedFlows(Exception):
-    pass
-
-
-NotAuthenticatedFlows = _NotAuthenticatedFlows()

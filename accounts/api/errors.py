@@ -1,15 +1,13 @@
-"""One error shape for the whole API.
+"""The DRF exception handler: every error a view raises becomes the envelope.
 
-Raise `ApiError(status, code, message, param)` anywhere below a view; the DRF
-exception handler turns it, and every DRF/Django error, into
-`{"status": <status>, "errors": [{"code", "message", "param"?}]}`.
-Codes are the stable strings clients switch on (API.md); they live here only.
+`ApiError`, `Code` and `error_body` live in accounts.errors (flows, the
+limiter and wallets raise them below the API layer); they are re-exported
+here for the modules that still import them from this one.
 """
 
 from __future__ import annotations
 
 import logging
-from enum import StrEnum
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -19,80 +17,22 @@ from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from accounts.errors import ApiError, Code, error_body
+
+__all__ = ["ApiError", "Code", "error_body", "exception_handler", "validation_errors"]
+
 logger = logging.getLogger(__name__)
 
 
-class Code(StrEnum):
-    REQUIRED = "required"
-    INVALID = "invalid"
-    EMAIL_PASSWORD_MISMATCH = "email_password_mismatch"
-    EMAIL_TAKEN = "email_taken"
-    PASSWORD_TOO_SHORT = "password_too_short"
-    PASSWORD_TOO_COMMON = "password_too_common"
-    PASSWORD_ENTIRELY_NUMERIC = "password_entirely_numeric"
-    PASSWORD_TOO_SIMILAR = "password_too_similar"
-    ENTER_CURRENT_PASSWORD = "enter_current_password"
-    INCORRECT_PASSWORD = "incorrect_password"
-    UNVERIFIED_PRIMARY_EMAIL = "unverified_primary_email"
-    CANNOT_REMOVE_PRIMARY_EMAIL = "cannot_remove_primary_email"
-    UNKNOWN_EMAIL = "unknown_email"
-    INVALID_OR_EXPIRED_KEY = "invalid_or_expired_key"
-    UNKNOWN_SESSION = "unknown_session"
-    RATE_LIMITED = "rate_limited"
-    NOT_FOUND = "not_found"
-    METHOD_NOT_ALLOWED = "method_not_allowed"
-    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-    NOT_AUTHENTICATED = "not_authenticated"
-    INVALID_SESSION_TOKEN = "invalid_session_token"
-    PERMISSION_DENIED = "permission_denied"
-    CSRF_FAILED = "csrf_failed"
-    SIGNUP_CLOSED = "signup_closed"
-    ALREADY_AUTHENTICATED = "already_authenticated"
-    CONFLICT = "conflict"
-    SERVICE_UNAVAILABLE = "service_unavailable"
-    SERVER_ERROR = "server_error"
-    # Wallets
-    UNSUPPORTED_CHAIN = "unsupported_chain"
-    INVALID_ADDRESS = "invalid_address"
-    CHALLENGE_NOT_FOUND = "challenge_not_found"
-    MESSAGE_MISMATCH = "message_mismatch"
-    DOMAIN_MISMATCH = "domain_mismatch"
-    ADDRESS_MISMATCH = "address_mismatch"
-    CHAIN_MISMATCH = "chain_mismatch"
-    NOT_YET_VALID = "not_yet_valid"
-    EXPIRED = "expired"
-    INVALID_SIGNATURE = "invalid_signature"
-    INVALID_PUBLIC_KEY = "invalid_public_key"
-    WALLET_ALREADY_LINKED = "wallet_already_linked"
-    LAST_LOGIN_METHOD = "last_login_method"
-
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        param: str | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-        errors: list[dict] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = int(status)
-        self.headers = headers or {}
-        error = {"code": str(code), "message": message}
-        if param:
-            error["param"] = param
-        self.errors = errors or [error]
-
-
-def error_body(status: int, errors: list[dict]) -> dict:
-    return {"status": int(status), "errors": errors}
-
-
 # DRF's validation codes mapped onto the contract's few stable ones.
-_FIELD_CODES = {"blank": Code.REQUIRED, "null": Code.REQUIRED, "required": Code.REQUIRED}
+_FIELD_CODES = {
+    "blank": Code.REQUIRED,
+    "null": Code.REQUIRED,
+    "required": Code.REQUIRED,
+    # DRF's ChoiceField says invalid_choice; its fields have always answered
+    # `invalid`. Only the session selection raises Code.INVALID_CHOICE itself.
+    "invalid_choice": Code.INVALID,
+}
 
 
 def validation_errors(detail, param: str | None = None) -> list[dict]:

@@ -2,10 +2,11 @@
 
 The authentication response (200 with user + methods, or 401/410 with the
 flows a client can take next) is the heart of the allauth headless contract.
-Other apps extend it through small hooks instead of being imported here:
-`flow_providers` (e.g. wallets adds `wallet_login`), `user_extensions`
-(e.g. wallets adds the user's wallets) and `reauthentication_flow_providers`
-(e.g. wallets adds `wallet_reauthenticate`).
+Other apps extend it through hooks instead of being imported here:
+`flow_providers` (e.g. wallets adds `wallet_login`),
+`reauthentication_flow_providers` (e.g. wallets adds `wallet_reauthenticate`)
+and, for the User object, `accounts.users.user_part` (e.g. wallets adds the
+user's wallets).
 """
 
 from __future__ import annotations
@@ -20,19 +21,17 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.utils.http import http_date
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts import sessions as skeys
 from accounts import usercache
 from accounts.clients import Client, request_client
+from accounts.users import build_user_payload
 
 FlowProvider = Callable[[HttpRequest], list[dict]]
-UserExtension = Callable[[Any], dict]
 ReauthenticationFlows = Callable[[Any], list[dict]]
 
 flow_providers: list[FlowProvider] = []
-user_extensions: list[UserExtension] = []
 # The ways a signed-in user can step up (e.g. wallets adds `wallet_reauthenticate`).
 reauthentication_flow_providers: list[ReauthenticationFlows] = []
 
@@ -69,19 +68,6 @@ def serialize_user(user) -> dict:
         # the session reads will need anyway, filled now if it is missing.
         cached = usercache.cached_payload(usercache.cached_user(user.pk))
     return cached if cached is not None else build_user_payload(user)
-
-
-def build_user_payload(user) -> dict:
-    # As allauth's serialize_user: a field with no value is left out (Signet
-    # has no usernames; a wallet-only user has no email), never null.
-    data: dict[str, Any] = {"id": user.pk, "display": user.display}
-    if user.email:
-        data["email"] = user.email
-    data["has_usable_password"] = user.has_usable_password()
-    data["wallets"] = []
-    for extend in user_extensions:
-        data.update(extend(user))
-    return data
 
 
 def pending_flow(request: HttpRequest) -> str | None:
@@ -164,20 +150,6 @@ def auth_response(request: HttpRequest, *, status: int | None = None) -> Respons
     request = getattr(request, "_request", request)
     payload = auth_body(request, request.user, status)
     response = Response(payload, status=payload["status"])
-    never_cache(response)
-    return response
-
-
-_JSON = JSONRenderer()
-
-
-def auth_json(request: HttpRequest) -> HttpResponse:
-    """auth_response() as a plain Django response, for views that answer
-    without DRF's dispatch; the same bytes DRF would render."""
-    payload = auth_body(request, request.user)
-    response = HttpResponse(
-        _JSON.render(payload), content_type="application/json", status=payload["status"]
-    )
     never_cache(response)
     return response
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import gc
 from http import HTTPStatus
 
 import pytest
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
+from accounts.api.base import HeadlessApi
+from accounts.errors import ApiError, Code
 from accounts.models import UserSession
 from accounts.sessions import SessionStore, cached_copy
 from tests.accounts.helpers import anonymous_flows
@@ -151,10 +155,27 @@ def test_ending_the_current_session_logs_out(logged_in):
     assert response.status_code == HTTPStatus.UNAUTHORIZED
 
 
-def test_ending_an_unknown_session_is_400(logged_in):
-    response = logged_in.delete("/auth/sessions", {"sessions": ["nope"]})
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json()["errors"][0]["param"] == "sessions"
+def test_ending_an_unknown_session_is_400_invalid_choice(logged_in, user_factory):
+    """As allauth answers (its input is a ModelMultipleChoiceField): another
+    user's session id is as unknown as one that never existed, and nothing ends."""
+    stranger = HeadlessClient(logged_in.kind)
+    other = user_factory(email="bob@example.com")
+    stranger.post("/auth/login", {"email": other.email, "password": PASSWORD})
+    theirs = stranger.get("/auth/sessions").json()["data"][0]["id"]
+    for ids in (["nope"], [theirs]):
+        response = logged_in.delete("/auth/sessions", {"sessions": ids})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert response.json() == {
+            "status": 400,
+            "errors": [
+                {
+                    "code": "invalid_choice",
+                    "message": f"Unknown session id: {ids[0]}",
+                    "param": "sessions",
+                }
+            ],
+        }
+    assert stranger.get("/auth/session").status_code == HTTPStatus.OK
 
 
 def test_sessions_need_authentication(headless):
@@ -238,3 +259,88 @@ def test_a_key_clash_draws_another_key(db, monkeypatch):
     store.save()
     assert store.session_key == "a" * 32
     assert SessionStore(session_key=taken.session_key).load() == {"owner": "first"}
+
+
+def _live_requests() -> int:
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, HttpRequest))
+
+
+@pytest.mark.parametrize(
+    "path", ["/account/email", "/auth/sessions", "/auth/session", "/account/wallets"]
+)
+def test_unauthenticated_requests_do_not_stay_alive(headless, path):
+    """Answering 401 must not keep the request (and all it holds) alive: a
+    shared exception instance, raised again and again, chains every
+    request's frames onto its traceback."""
+    for _ in range(5):
+        headless.get(path)
+    before = _live_requests()
+    for _ in range(50):
+        assert headless.get(path).status_code == HTTPStatus.UNAUTHORIZED
+    assert _live_requests() - before < 5
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+def test_the_session_read_takes_the_api_dispatch(headless, user, sign_in, monkeypatch, signed_in):
+    """What HeadlessApi.initial enforces (a step-up check, a limit) reaches
+    GET /auth/session too, and its refusal answers in the envelope."""
+    if signed_in:
+        sign_in(headless, user)
+    expected = HTTPStatus.OK if signed_in else HTTPStatus.UNAUTHORIZED
+    assert headless.get("/auth/session").status_code == expected
+
+    def refuse(self, request, *args, **kwargs):
+        raise ApiError(429, Code.RATE_LIMITED, "Too many requests.", headers={"Retry-After": "7"})
+
+    monkeypatch.setattr(HeadlessApi, "initial", refuse)
+    response = headless.get("/auth/session")
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response["Retry-After"] == "7"
+    assert response.json() == {
+        "status": 429,
+        "errors": [{"code": "rate_limited", "message": "Too many requests."}],
+    }
+
+
+def test_the_session_read_headers(logged_in):
+    response = logged_in.get("/auth/session")
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == "GET, DELETE, HEAD, OPTIONS"
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert "Expires" in response
+
+
+@pytest.mark.django_db
+def test_a_jwt_shaped_bearer_is_not_a_session_token(user):
+    """Bearer carries the access token under the JWT strategy: a JWT-shaped
+    value is never looked up as a session (401 with flows, not 410), and
+    X-Session-Token still wins beside it."""
+    client = HeadlessClient("app")
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    token, client.token = client.token, None
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJ4In0.c2lnbmF0dXJl"
+    response = client.get("/auth/session", headers={"Authorization": f"Bearer {jwt}"})
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["meta"] == {"is_authenticated": False}
+    both = {"Authorization": f"Bearer {jwt}", "X-Session-Token": token}
+    assert client.get("/auth/session", headers=both).status_code == HTTPStatus.OK
+    dotted = {"Authorization": "Bearer a.b"}  # not three parts: a (dead) session token
+    assert client.get("/auth/session", headers=dotted).status_code == HTTPStatus.GONE
+
+
+def test_bearer_parsing():
+    from django.test import RequestFactory
+
+    from accounts.clients import access_token_from_headers, token_from_headers
+
+    def headers(**meta):
+        return RequestFactory().get("/", **meta)
+
+    jwt = "aGVhZA.cGF5bG9hZA.c2ln"
+    assert token_from_headers(headers(HTTP_AUTHORIZATION="Bearer abc123")) == "abc123"
+    assert access_token_from_headers(headers(HTTP_AUTHORIZATION="Bearer abc123")) is None
+    assert token_from_headers(headers(HTTP_AUTHORIZATION=f"bearer {jwt}")) is None
+    assert access_token_from_headers(headers(HTTP_AUTHORIZATION=f"bearer {jwt}")) == jwt
+    assert access_token_from_headers(headers(HTTP_AUTHORIZATION=f"Basic {jwt}")) is None
+    assert token_from_headers(headers(HTTP_X_SESSION_TOKEN=" t ")) == "t"

@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from accounts import usercache
+from accounts import usercache, userversions
 from accounts.models import EmailAddress, User
 from accounts.redis import redis_client
+from tests.accounts.test_admin import form_data
 from tests.conftest import PASSWORD
 from tests.wallets.conftest import EvmWallet
 from tests.wallets.helpers import WALLETS, sign_in
@@ -32,7 +33,7 @@ def redis_down(monkeypatch):
     import accounts.sessions
 
     dead = _dead_redis()
-    monkeypatch.setattr(usercache, "_client", lambda: dead)
+    monkeypatch.setattr(userversions, "_client", lambda: dead)
     monkeypatch.setattr(accounts.sessions, "_raw_cache_client", lambda: dead)
 
 
@@ -162,13 +163,86 @@ def test_a_wallet_sign_in_shows_the_wallet_touched(headless):
     assert session_user(headless)["wallets"] == [again]
 
 
-def test_update_without_signals_needs_changed(logged_in, user):
-    """QuerySet.update() sends no signal: such writes call usercache.changed();
-    a write that did not would be served stale for ENTRY_TTL at most."""
-    logged_in.get("/auth/session")
+@committed
+def test_deactivation_by_update_signs_the_user_out_at_once(logged_in, user):
+    """QuerySet.update() sends no signal; the User queryset bumps all the same.
+    The session lives on, its user no longer authenticates: 401 with the flows."""
+    assert queries_of(logged_in) == 0  # served from the cache
     User.objects.filter(pk=user.pk).update(is_active=False)
-    usercache.changed(user.pk)
-    assert logged_in.get("/auth/session").status_code != HTTPStatus.OK
+    response = logged_in.get("/auth/session")
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["meta"] == {"is_authenticated": False}
+
+
+@committed
+def test_deactivation_in_the_admin_signs_the_user_out_at_once(logged_in, user, admin_client):
+    assert queries_of(logged_in) == 0
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    data = form_data(admin_client.get(url))
+    assert data.pop("is_active") == "on"
+    response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.FOUND, response.content
+    user.refresh_from_db()
+    assert not user.is_active
+    assert logged_in.get("/auth/session").status_code == HTTPStatus.UNAUTHORIZED
+
+
+@committed
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda user: User.objects.filter(pk=user.pk).update(email="moved@example.com"),
+        lambda user: User.objects.bulk_update(
+            [User(pk=user.pk, email="moved@example.com")], ["email"]
+        ),
+    ],
+    ids=["update", "bulk_update"],
+)
+def test_signal_less_user_writes_show_at_once(logged_in, user, write):
+    assert queries_of(logged_in) == 0
+    write(user)
+    assert session_user(logged_in)["email"] == "moved@example.com"
+
+
+@committed
+def test_signal_less_wallet_writes_show_at_once(logged_in, user):
+    from wallets.models import Wallet
+
+    wallet = EvmWallet()
+    assert sign_in(logged_in, wallet, "connect").status_code == HTTPStatus.OK
+    assert queries_of(logged_in) == 0
+    user.wallets.update(chain="eip155:10")
+    assert [w["chain"] for w in session_user(logged_in)["wallets"]] == ["eip155:10"]
+    Wallet.objects.bulk_create(
+        [Wallet(user=user, namespace="eip155", chain="eip155:1", address="0x" + "ab" * 20)]
+    )
+    assert len(session_user(logged_in)["wallets"]) == 2
+
+
+def test_a_last_login_update_bumps_nothing(logged_in, user):
+    """Every login writes last_login by update(): no Redis, no extra query."""
+    version_key, _entry_key = usercache._keys(user.pk)
+    before = redis_client().get(version_key)
+    with CaptureQueriesContext(connection) as queries:
+        User.objects.filter(pk=user.pk).update(last_login=None)
+    assert len(queries) == 1
+    assert redis_client().get(version_key) == before
+
+
+def test_without_redis_a_deactivation_by_update_is_refused(user, redis_down):
+    with pytest.raises(redis.exceptions.RedisError):
+        User.objects.filter(pk=user.pk).update(is_active=False)
+    user.refresh_from_db()
+    assert user.is_active
+
+
+def test_a_tracked_model_needs_the_versioned_queryset():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from accounts.models import AuthEvent
+
+    with pytest.raises(ImproperlyConfigured):
+        userversions.track(AuthEvent, strict_delete=False)
 
 
 def test_a_fill_that_raced_a_change_is_never_served(user):
@@ -203,7 +277,6 @@ def test_the_payload_loaded_with_the_user_is_dropped_after_a_change(user):
     cached = usercache.cached_user(user.pk)
     assert usercache.cached_payload(cached) is not None
     EmailAddress.objects.filter(user=user).update(verified=True)
-    usercache.changed(user.pk)
     assert usercache.cached_payload(cached) is None
 
 
@@ -228,7 +301,7 @@ def test_without_redis_a_login_still_works(headless, user, redis_down):
 def test_without_redis_unlinking_is_refused(logged_in, monkeypatch):
     wallet = EvmWallet()
     assert sign_in(logged_in, wallet, "connect").status_code == HTTPStatus.OK
-    monkeypatch.setattr(usercache, "_client", _dead_redis)
+    monkeypatch.setattr(userversions, "_client", _dead_redis)
     response = logged_in.delete(WALLETS, {"chain": wallet.chain, "address": wallet.address})
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     monkeypatch.undo()

@@ -50,7 +50,7 @@ def challenge_data(issued: IssuedChallenge, message: str) -> dict:
 
 
 def user_wallets(user) -> dict:
-    """accounts.api.responses.user_extensions: the User object's `wallets`."""
+    """accounts.users.user_part: the User object's `wallets`."""
     return {"wallets": wallets_data(user)}
 
 
