@@ -28,13 +28,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.contrib.admin import helpers
 from django.contrib.admin.options import BaseModelAdmin, InlineModelAdmin
 from django.contrib.admin.sites import all_sites
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core import checks
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Model
 from django.db.models.constants import LOOKUP_SEP
 
@@ -92,6 +93,24 @@ class SecretSafeAdminMixin:
         if reaches_secret(self.model, to_field):
             return False
         return super().to_field_allowed(request, to_field)
+
+    def response_action(self, request, queryset):
+        # A posted selection that is no primary key of this model selects
+        # nothing (Django would answer 500 on `pk__in=["abc"]`).
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if selected:
+            pk = self.model._meta.pk
+            valid = []
+            for value in selected:
+                try:
+                    pk.to_python(value)
+                except ValidationError:
+                    continue
+                valid.append(value)
+            post = request.POST.copy()
+            post.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
+            request.POST = post
+        return super().response_action(request, queryset)
 
 
 def _option_paths(model_admin: BaseModelAdmin) -> Iterator[tuple[str, str]]:

@@ -70,7 +70,6 @@ def _assert_reauthentication_required(response, user, flows) -> None:
                 "id": user.pk,
                 "display": user.email,
                 "email": user.email,
-                "username": None,
                 "has_usable_password": user.has_usable_password(),
                 "wallets": body["data"]["user"]["wallets"],
             },

@@ -162,7 +162,9 @@ def test_ending_an_unknown_session_is_400_invalid_choice(logged_in, user_factory
     other = user_factory(email="bob@example.com")
     stranger.post("/auth/login", {"email": other.email, "password": PASSWORD})
     theirs = stranger.get("/auth/sessions").json()["data"][0]["id"]
-    for ids in (["nope"], [theirs]):
+    never = 2**52 + 7  # an id no session has (they are random below 2**53)
+    assert theirs != never
+    for ids in ([never], [theirs]):
         response = logged_in.delete("/auth/sessions", {"sessions": ids})
         assert response.status_code == HTTPStatus.BAD_REQUEST
         assert response.json() == {

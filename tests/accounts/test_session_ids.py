@@ -147,14 +147,19 @@ def test_a_session_from_before_integer_ids_is_listed_and_ended(logged_in, user):
 
 
 @pytest.mark.parametrize("selected", ["abc", "9" * 40, "-1", None])
-def test_admin_end_action_takes_only_public_ids(admin_client, logged_in, user, selected):
-    """Not a key, not junk: a selection that is no public id ends nothing (and no 500)."""
+def test_admin_end_action_ignores_a_selection_that_is_no_id(
+    admin_client, logged_in, user, selected
+):
+    """Not a key, not junk: a selection that is no row id ends nothing (and no 500)."""
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
     session = UserSession.objects.get(user=user)
     response = admin_client.post(
         "/admin/accounts/usersession/",
-        {"action": "end_selected_sessions", ACTION_CHECKBOX_NAME: [selected or session.pk]},
+        {
+            "action": "end_selected_sessions",
+            ACTION_CHECKBOX_NAME: [selected or session.session_key],
+        },
     )
     assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
     assert UserSession.objects.filter(pk=session.pk).exists()
