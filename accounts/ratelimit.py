@@ -43,6 +43,7 @@ class Action:
     REAUTHENTICATE = "reauthenticate"
     WALLET_CHALLENGE = "wallet_challenge"
     WALLET_VERIFY = "wallet_verify"
+    MFA_AUTHENTICATE = "mfa_authenticate"
 
 
 # allauth's defaults (65.x), plus the wallet endpoints.
@@ -58,6 +59,10 @@ DEFAULT_RATES = {
     Action.CONFIRM_EMAIL: "1/3m/key",
     Action.WALLET_CHALLENGE: "30/m/ip",
     Action.WALLET_VERIFY: "30/m/ip",
+    # Every second-factor code checked (sign-in, reauthentication, TOTP set-up),
+    # per user as allauth counts them (its login_failed key per user); a
+    # correct code gives its attempt back.
+    Action.MFA_AUTHENTICATE: "10/m/ip,5/5m/user",
 }
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

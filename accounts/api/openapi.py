@@ -36,7 +36,15 @@ from accounts.api.errors import Code
 from accounts.clients import Client, client_for_path
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-FLOW_IDS = ["login", "signup", "verify_email", "reauthenticate", "wallet_login"]
+FLOW_IDS = [
+    "login",
+    "signup",
+    "verify_email",
+    "reauthenticate",
+    "wallet_login",
+    "mfa_authenticate",
+    "mfa_reauthenticate",
+]
 
 # --- Envelope components ------------------------------------------------------
 
@@ -66,6 +74,11 @@ class FlowSerializer(serializers.Serializer):
     is_pending = serializers.BooleanField(
         required=False, help_text="The flow this session is in the middle of."
     )
+    types = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="`mfa_*` flows: the authenticator types that can complete it.",
+    )
 
 
 class WalletSerializer(serializers.Serializer):
@@ -87,12 +100,13 @@ class UserSerializer(serializers.Serializer):
 
 
 class MethodSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=["password", "password_reset", "wallet"])
+    method = serializers.ChoiceField(choices=["password", "password_reset", "wallet", "mfa"])
     at = serializers.IntegerField(help_text="Unix timestamp.")
     email = serializers.EmailField(required=False)
     chain = serializers.CharField(required=False)
     address = serializers.CharField(required=False)
     reauthenticated = serializers.BooleanField(required=False)
+    type = serializers.CharField(required=False, help_text="`mfa`: the authenticator type.")
 
 
 class AuthMetaSerializer(serializers.Serializer):

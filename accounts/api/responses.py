@@ -31,6 +31,8 @@ UserExtension = Callable[[Any], dict]
 
 flow_providers: list[FlowProvider] = []
 user_extensions: list[UserExtension] = []
+# Flows a signed-in user can reauthenticate with, beside the password (e.g. mfa).
+reauthentication_flow_providers: list[Callable[[Any], list[dict]]] = []
 
 
 # What django.utils.cache.add_never_cache_headers() writes on a fresh response.
@@ -88,7 +90,10 @@ def pending_flow(request: HttpRequest) -> str | None:
 
 def flows(request: HttpRequest, user) -> list[dict]:
     if user is not None and user.is_authenticated:
-        return [{"id": Flow.REAUTHENTICATE}] if user.has_usable_password() else []
+        out = [{"id": Flow.REAUTHENTICATE}] if user.has_usable_password() else []
+        for provider in reauthentication_flow_providers:
+            out.extend(provider(user))
+        return out
     out = [{"id": Flow.LOGIN}]
     if settings.ACCOUNT_SIGNUP_OPEN:
         out.append({"id": Flow.SIGNUP})
@@ -97,6 +102,9 @@ def flows(request: HttpRequest, user) -> list[dict]:
     stage = pending_flow(request)
     if stage:
         out.append({"id": stage, "is_pending": True})
+        types = request.session[skeys.PENDING].get("types")
+        if types:
+            out[-1]["types"] = types  # mfa_authenticate: the factors that can complete it
     return out
 
 

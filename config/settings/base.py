@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "accounts",
+    "accounts.mfa",
     "wallets",
 ]
 
@@ -167,6 +168,26 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", d
 # are trusted; 0 means the client IP is REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+
+# --- Second factors (accounts.mfa) -----------------------------------------
+# Fernet keys that encrypt TOTP secrets at rest, comma-separated: the first
+# encrypts, all decrypt (rotation). Required in production; local and test
+# settings derive one from SECRET_KEY when it is unset.
+MFA_ENCRYPTION_KEY = env.list("MFA_ENCRYPTION_KEY", default=[])
+MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
+# Issuer named in authenticator apps (default: the request's host).
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="")
+
+
+def dev_mfa_key(secret_key: str) -> list[str]:
+    """A Fernet key derived from SECRET_KEY: for local and test settings only
+    (rotating SECRET_KEY would make every stored TOTP secret unreadable)."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(b"signet.mfa.encryption:" + secret_key.encode()).digest()
+    return [base64.urlsafe_b64encode(digest).decode()]
+
 
 # --- Mail -------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -13,6 +13,10 @@ from .base import LOGGING, env
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: a clear start-up error names it
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Encrypts TOTP secrets at rest; never derived from SECRET_KEY here. No default.
+MFA_ENCRYPTION_KEY = env.list("MFA_ENCRYPTION_KEY")
+if not MFA_ENCRYPTION_KEY:
+    raise ImproperlyConfigured("Set the MFA_ENCRYPTION_KEY environment variable.")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Only trust X-Forwarded-Proto when told the proxy in front sets it.

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts import usercache
 from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import Method, login_user, method_record
+from accounts.flows.authentication import Method, complete_login, method_record
 from accounts.models import EmailAddress, User
 from accounts.signals import Event, Outcome, emit
 from wallets.chains.base import PublicKey
@@ -118,7 +118,7 @@ def wallet_login(request: HttpRequest, verified: VerifiedWallet) -> None:
             raise ApiError(403, Code.PERMISSION_DENIED, "This account is inactive.")
         _touch(wallet, verified.chain)
     record = method_record(Method.WALLET, chain=verified.chain, address=verified.address)
-    login_user(request, wallet.user, record)
+    complete_login(request, user=wallet.user, record=record)
 
 
 def _wallet_user_create(request: HttpRequest, verified: VerifiedWallet) -> Wallet:
