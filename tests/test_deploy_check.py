@@ -3,6 +3,7 @@ hardening choices hold under a production-like environment."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -32,6 +33,7 @@ def production_env(**extra: str) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        MFA_ENCRYPTION_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         DJANGO_ALLOWED_HOSTS="signet.example.com",
         DATABASE_URL="postgres://signet@127.0.0.1:5432/signet",
         REDIS_URL="redis://127.0.0.1:6379/0",

@@ -54,8 +54,6 @@ def test_no_lookup_through_the_secret(admin_client, row, query):
 
 def test_deleting_the_totp_removes_dangling_codes(admin_client, row, user):
     Authenticator.objects.create(user=user, type="recovery_codes", data={})
-    response = admin_client.post(
-        f"/admin/mfa/authenticator/{row.pk}/delete/", {"post": "yes"}
-    )
+    response = admin_client.post(f"/admin/mfa/authenticator/{row.pk}/delete/", {"post": "yes"})
     assert response.status_code == HTTPStatus.FOUND
     assert not Authenticator.objects.filter(user=user).exists()

@@ -161,8 +161,9 @@ def test_deactivate_removes_the_recovery_codes_too(logged_in, user):
 
 
 def test_endpoints_need_a_signed_in_user(headless):
-    for method, path in [("get", TOTP), ("post", TOTP), ("delete", TOTP), ("get", AUTHENTICATORS)]:
-        response = getattr(headless, method)(path, **({"data": {"code": "1"}} if method == "post" else {}))
+    calls = [("GET", TOTP), ("POST", TOTP), ("DELETE", TOTP), ("GET", AUTHENTICATORS)]
+    for method, path in calls:
+        response = headless.request(method, path, {"code": "1"} if method == "POST" else None)
         assert response.status_code == HTTPStatus.UNAUTHORIZED
         assert response.json()["meta"] == {"is_authenticated": False}
 
