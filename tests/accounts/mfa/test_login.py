@@ -174,3 +174,39 @@ def test_wallet_login_completes_with_a_recovery_code(make_headless):
     response = again.post(AUTHENTICATE, {"code": codes[0]})
     assert response.status_code == HTTPStatus.OK
     assert response.json()["data"]["methods"][-1]["type"] == "recovery_codes"
+
+
+def test_another_users_codes_do_not_complete_my_sign_in(mfa_user, user_factory, make_headless):
+    _user, secret, codes = mfa_user
+    victim = user_factory(email="bob@example.com")
+    owner = make_headless()
+    login(owner, victim)
+    bob_secret = activate_totp(owner)
+    client = make_headless()
+    _stops_at_the_stage(login(client, victim))
+    for attempt in (code(secret, step_now() + 1), codes[0]):
+        assert client.post(AUTHENTICATE, {"code": attempt}).status_code == HTTPStatus.BAD_REQUEST
+    assert client.post(AUTHENTICATE, {"code": code(bob_secret, step_now() + 1)}).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uses_of_one_recovery_code_let_one_in(mfa_user):
+    """Two workers racing with the same code: the row lock serialises them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from accounts.mfa.flows.manage import recovery_code_use
+
+    user, _secret, codes = mfa_user
+    row_pk = Authenticator.objects.get(user=user, type="recovery_codes").pk
+
+    def attempt(_):
+        try:
+            return recovery_code_use(Authenticator.objects.get(pk=row_pk), codes[5])
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(attempt, range(4)))
+    assert results.count(True) == 1

@@ -178,3 +178,26 @@ def test_a_code_is_accepted_once(user):
     assert totp.totp_use(row, now) is False  # replay
     assert totp.totp_use(row, code(secret, step_now() - 1)) is False  # older than the last
     assert totp.totp_use(row, code(secret, step_now() + 1)) is True  # the next step
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_requests_with_one_code_let_one_in(user):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    secret = totp.secret_generate()
+    row = Authenticator.objects.create(
+        user=user, type="totp", data={"secret": crypto.encrypt(secret)}
+    )
+    now = code(secret)
+
+    def attempt(_):
+        try:
+            return totp.totp_use(Authenticator.objects.get(pk=row.pk), now)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count(True) == 1
