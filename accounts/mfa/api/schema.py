@@ -11,8 +11,11 @@ from rest_framework import serializers
 from accounts.api.errors import Code
 from accounts.api.openapi import (
     ApiOperation,
-    AuthenticatedResponse,
+    AuthMetaSerializer,
     EmptyResponse,
+    FlowSerializer,
+    MethodSerializer,
+    UserSerializer,
     authenticated,
     document,
     envelope,
@@ -54,10 +57,22 @@ AuthenticatorListResponse = envelope(
 )
 RecoveryCodesResponse = envelope("RecoveryCodesResponse", RecoveryCodesSerializer)
 TotpSetupResponse = envelope("TotpSetupResponse", meta=TotpSetupMetaSerializer)
+
+
+class ReauthenticationDataSerializer(serializers.Serializer):
+    user = UserSerializer(required=False)
+    methods = MethodSerializer(many=True, required=False)
+    flows = FlowSerializer(many=True)
+
+
+ReauthenticationResponse = envelope(
+    "ReauthenticationRequiredResponse", ReauthenticationDataSerializer, AuthMetaSerializer
+)
 REAUTHENTICATE = OpenApiResponse(
-    AuthenticatedResponse,
-    "Reauthentication required (401): the user, their methods and `data.flows` "
-    "(`reauthenticate`, `mfa_reauthenticate`).",
+    ReauthenticationResponse,
+    "Not signed in (`data.flows`), or signed in but not recently enough: then also "
+    "the user and their methods, and the reauthentication flows (`reauthenticate`, "
+    "`mfa_reauthenticate`).",
 )
 CODE_ERRORS = {400: [Code.INCORRECT_CODE]}
 

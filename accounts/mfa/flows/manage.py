@@ -60,6 +60,13 @@ def totp_setup(request: HttpRequest, *, user) -> str:
     return secret
 
 
+def _session_secret(token: str | None) -> str | None:
+    try:
+        return crypto.decrypt(token) if token else None
+    except crypto.InvalidToken:
+        return None  # encrypted under a key rotated away since: set up again
+
+
 def _incorrect_code() -> ApiError:
     return ApiError(400, Code.INCORRECT_CODE, "Incorrect code.", "code")
 
@@ -73,7 +80,7 @@ def totp_activate(request: HttpRequest, *, user, code: str) -> Authenticator:
     if authenticator_get(user, Type.TOTP) is not None:
         raise ApiError(409, Code.CONFLICT, "TOTP is already active.")
     attempt = consume(request, Action.MFA_AUTHENTICATE, user=user)
-    secret = crypto.decrypt(token) if token else None
+    secret = _session_secret(token)
     step = totp.matching_step(secret, code) if secret else None
     if step is None:
         raise _incorrect_code()
