@@ -59,6 +59,10 @@ class Code(StrEnum):
     INVALID_PUBLIC_KEY = "invalid_public_key"
     WALLET_ALREADY_LINKED = "wallet_already_linked"
     LAST_LOGIN_METHOD = "last_login_method"
+    # MFA (allauth's codes)
+    INCORRECT_CODE = "incorrect_code"
+    UNVERIFIED_EMAIL = "unverified_email"
+    CANNOT_GENERATE_RECOVERY_CODES = "cannot_generate_recovery_codes"
 
 
 class ApiError(Exception):

@@ -51,6 +51,7 @@ class Action:
     WALLET_VERIFY = "wallet_verify"
     # Mails sent to an address on someone else's request (accounts.flows.email_verification).
     ADDRESS_MAIL = "address_mail"
+    MFA_AUTHENTICATE = "mfa_authenticate"
 
 
 # allauth's defaults (65.x), plus the wallet endpoints.
@@ -67,6 +68,10 @@ DEFAULT_RATES = {
     Action.WALLET_CHALLENGE: "30/m/ip",
     Action.WALLET_VERIFY: "30/m/ip",
     Action.ADDRESS_MAIL: "5/h/key",
+    # Every second-factor code checked (sign-in, reauthentication, TOTP set-up),
+    # per user as allauth counts them (its login_failed key per user); a
+    # correct code gives its attempt back.
+    Action.MFA_AUTHENTICATE: "10/m/ip,5/5m/user",
 }
 
 # KEYS: counters in action order; ARGV: (window seconds, amount, action index)

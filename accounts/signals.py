@@ -28,6 +28,10 @@ class Event:
     WALLET_VERIFY = "wallet_verify"
     WALLET_LINKED = "wallet_linked"
     WALLET_UNLINKED = "wallet_unlinked"
+    MFA_AUTHENTICATED = "mfa_authenticated"
+    MFA_AUTHENTICATOR_ADDED = "mfa_authenticator_added"
+    MFA_AUTHENTICATOR_REMOVED = "mfa_authenticator_removed"
+    MFA_RECOVERY_CODES_GENERATED = "mfa_recovery_codes_generated"
 
 
 class Outcome:

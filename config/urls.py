@@ -10,7 +10,7 @@ from accounts.api.fallback import not_found
 from accounts.clients import Client
 from config import health, metrics, security
 
-api_patterns = ["accounts.api.urls", "wallets.api.urls"]
+api_patterns = ["accounts.api.urls", "accounts.mfa.api.urls", "wallets.api.urls"]
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@ hardening choices hold under a production-like environment."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -33,6 +34,7 @@ _OWN_PREFIXES = (
 def production_env(**extra: str | None) -> dict[str, str]:
     """A complete production environment; `NAME=None` leaves NAME unset."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    env["MFA_ENCRYPTION_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),

@@ -44,7 +44,14 @@ from accounts.clients import Client, client_for_path
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Flow ids from allauth's spec (its Flow.id enum) that Signet answers with.
-ALLAUTH_FLOW_IDS = ["login", "signup", "verify_email", "reauthenticate"]
+ALLAUTH_FLOW_IDS = [
+    "login",
+    "signup",
+    "verify_email",
+    "reauthenticate",
+    "mfa_authenticate",
+    "mfa_reauthenticate",
+]
 # Signet's additions to allauth's flow list, each with what it means. A
 # client written for allauth's spec skips ids it does not know.
 EXTENSION_FLOW_IDS = {
@@ -96,7 +103,7 @@ class FlowIdField(serializers.CharField):
 @extend_schema_field(
     {
         "type": "string",
-        "enum": ["password", "password_reset", *EXTENSION_METHODS],
+        "enum": ["password", "password_reset", "mfa", *EXTENSION_METHODS],
         "description": _extensions_help(EXTENSION_METHODS),
         EXTENSIONS_KEY: list(EXTENSION_METHODS),
     }
@@ -109,6 +116,11 @@ class FlowSerializer(serializers.Serializer):
     id = FlowIdField()
     is_pending = serializers.BooleanField(
         required=False, help_text="The flow this session is in the middle of."
+    )
+    types = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="`mfa_*` flows: the authenticator types that can complete it.",
     )
 
 
@@ -146,6 +158,7 @@ class MethodSerializer(serializers.Serializer):
         help_text="Wallet: the signed message's Resources (e.g. ReCaps), when it had any.",
     )
     reauthenticated = serializers.BooleanField(required=False)
+    type = serializers.CharField(required=False, help_text="`mfa`: the authenticator type.")
 
 
 def _session_token() -> serializers.CharField:

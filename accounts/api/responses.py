@@ -89,6 +89,9 @@ def flows(request: HttpRequest, user) -> list[dict]:
     stage = pending_flow(request)
     if stage:
         out.append({"id": stage, "is_pending": True})
+        types = request.session[skeys.PENDING].get("types")
+        if types:
+            out[-1]["types"] = types  # mfa_authenticate: the factors that can complete it
     return out
 
 

@@ -43,10 +43,16 @@ class WalletConfigSerializer(serializers.Serializer):
     domains = serializers.ListField(child=serializers.CharField())
 
 
+class MfaConfigSerializer(serializers.Serializer):
+    supported_types = serializers.ListField(child=serializers.CharField())
+    passkey_login_enabled = serializers.BooleanField()
+
+
 class ConfigDataSerializer(serializers.Serializer):
     account = AccountConfigSerializer()
     usersessions = UserSessionsConfigSerializer()
     wallet = WalletConfigSerializer(required=False)
+    mfa = MfaConfigSerializer(required=False)
 
 
 class EmailAddressSerializer(serializers.Serializer):

@@ -13,9 +13,9 @@ from accounts.flows import login as login_flow
 from accounts.flows import signup as signup_flow
 from accounts.flows.authentication import (
     Method,
+    complete_login,
     end_sessions,
     get_pending,
-    login_user,
     logout_user,
     method_record,
     user_sessions,
@@ -104,7 +104,7 @@ class VerifyEmailApi(HeadlessApi):
         pending = get_pending(request, email_verification.FLOW, settings.ACCOUNT_LOGIN_TIMEOUT)
         if pending and pending.get("user") == address.user_id and address.primary:
             record = method_record(Method.PASSWORD, email=address.email)
-            login_user(request._request, address.user, record)
+            complete_login(request._request, user=address.user, record=record)
         return responses.auth_response(request)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
@@ -42,6 +43,22 @@ def session_origin(record: dict) -> str:
     if record["method"] == Method.WALLET:
         return wallet_origin(record["chain"].split(":", 1)[0], record["address"])
     return email_origin(record["email"]) if record.get("email") else ""
+
+
+# A stage may stop a sign-in before login (accounts.mfa: the second factor):
+# it records itself as the session's pending flow and returns True.
+LoginStage = Callable[..., bool]
+login_stages: list[LoginStage] = []
+
+
+def complete_login(request: HttpRequest, *, user, record: dict) -> bool:
+    """The one entrance of every sign-in (password, wallet, a verified signup):
+    log in, unless a stage stops it first. True when `user` is now logged in."""
+    for stage in login_stages:
+        if stage(request, user=user, record=record):
+            return False
+    login_user(request, user, record)
+    return True
 
 
 def login_user(request: HttpRequest, user, record: dict) -> None:
@@ -89,8 +106,8 @@ def logout_user(request: HttpRequest) -> None:
         emit(request, Event.LOGOUT, user=user)
 
 
-def set_pending(request: HttpRequest, flow: str, user_id: int | None) -> None:
-    request.session[skeys.PENDING] = {"flow": flow, "user": user_id, "at": time.time()}
+def set_pending(request: HttpRequest, flow: str, user_id: int | None, **extra) -> None:
+    request.session[skeys.PENDING] = {"flow": flow, "user": user_id, "at": time.time(), **extra}
 
 
 def get_pending(request: HttpRequest, flow: str, timeout: int) -> dict | None:

@@ -12,7 +12,7 @@ from accounts.flows import email_verification
 from accounts.flows.authentication import (
     Method,
     add_method,
-    login_user,
+    complete_login,
     method_record,
     set_pending,
 )
@@ -51,9 +51,8 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
             # a link went out moments ago; the answer stays the same
         set_pending(request, email_verification.FLOW, user.pk)
         return
-    login_user(
-        request, user, method_record(Method.PASSWORD, email=address.email if address else email)
-    )
+    record = method_record(Method.PASSWORD, email=address.email if address else email)
+    complete_login(request, user=user, record=record)
 
 
 def reauthenticate(request: HttpRequest, *, password: str) -> None:

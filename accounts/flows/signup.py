@@ -34,7 +34,7 @@ from django.http import HttpRequest
 from accounts import emails, mail
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification
-from accounts.flows.authentication import Method, login_user, method_record, set_pending
+from accounts.flows.authentication import Method, complete_login, method_record, set_pending
 from accounts.flows.passwords import check_new_password
 from accounts.models import EmailAddress, User
 from accounts.signals import Event, emit
@@ -105,4 +105,4 @@ def signup(request: HttpRequest, *, email: str, password: str) -> None:
     if mandatory:
         set_pending(request, email_verification.FLOW, user.pk)
         return
-    login_user(request, user, method_record(Method.PASSWORD, email=email))
+    complete_login(request, user=user, record=method_record(Method.PASSWORD, email=email))

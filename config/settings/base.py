@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     # Swagger UI's files as static files: the docs page loads nothing from a CDN.
     "drf_spectacular_sidecar",
     "accounts",
+    "accounts.mfa",
     "wallets",
 ]
 
@@ -225,6 +226,26 @@ try:
     HEADLESS_FRONTEND_URLS = json.loads(_FRONTEND_URLS)
 except ValueError as error:
     raise ImproperlyConfigured(f"HEADLESS_FRONTEND_URLS is not valid JSON: {error}.") from None
+
+# --- Second factors (accounts.mfa) -----------------------------------------
+# Fernet keys that encrypt TOTP secrets at rest, comma-separated: the first
+# encrypts, all decrypt (rotation). Required in production; local and test
+# settings derive one from SECRET_KEY when it is unset.
+MFA_ENCRYPTION_KEY = env.list("MFA_ENCRYPTION_KEY", default=[])
+MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
+# Issuer named in authenticator apps (default: the request's host).
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="")
+
+
+def dev_mfa_key(secret_key: str) -> list[str]:
+    """A Fernet key derived from SECRET_KEY: for local and test settings only
+    (rotating SECRET_KEY would make every stored TOTP secret unreadable)."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(b"signet.mfa.encryption:" + secret_key.encode()).digest()
+    return [base64.urlsafe_b64encode(digest).decode()]
+
 
 # --- Mail -------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -9,7 +9,7 @@ rate limits fail open with a warning, and wallet challenges answer 503.
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, LOGGING, env
+from .base import BASE_DIR, DATABASES, LOGGING, MFA_ENCRYPTION_KEY, dev_mfa_key, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env(
@@ -17,6 +17,7 @@ SECRET_KEY = env(
     default="insecure-local-development-key-never-use-in-production-0123456789",
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+MFA_ENCRYPTION_KEY = MFA_ENCRYPTION_KEY or dev_mfa_key(SECRET_KEY)
 DATABASES["default"] = env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 if env("DATABASE_PASSWORD", default=""):
     DATABASES["default"]["PASSWORD"] = env("DATABASE_PASSWORD")

@@ -43,6 +43,8 @@ elif _email_scheme not in _SMTP_SCHEMES:
         f"{_email_scheme}://; to log mail without its links instead, set "
         "EMAIL_URL=consolemail:// and EMAIL_CONSOLE_IN_PRODUCTION=true."
     )
+# Encrypts TOTP secrets at rest; never derived from SECRET_KEY here. No default.
+MFA_ENCRYPTION_KEY = _required("MFA_ENCRYPTION_KEY", env.list("MFA_ENCRYPTION_KEY"))
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Only trust X-Forwarded-Proto when told the proxy in front sets it.

@@ -12,6 +12,7 @@ its tests on a developer's machine and fails them in CI (CI=true).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -138,6 +139,7 @@ def web_environment(tmp_path: Path, *, database: str, **overrides: str) -> dict[
     env = {k: v for k, v in config["services"]["web"]["environment"].items() if v is not None}
     secret_values = {
         "django_secret_key": secrets.token_urlsafe(50),
+        "mfa_encryption_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "postgres_password": pg["password"] or "unused-with-trust-auth",
     }
     for key, value in list(env.items()):

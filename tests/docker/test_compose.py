@@ -15,6 +15,7 @@ from . import PROD_ENV, ROOT, compose, compose_config, settings_variables, web_e
 NOT_PASSED_TO_PROD = {
     "DJANGO_DEBUG",
     "DJANGO_SECRET_KEY",
+    "MFA_ENCRYPTION_KEY",
     "DATABASE_PASSWORD",
     "TEST_DATABASE_URL",
     "TEST_REDIS_URL",

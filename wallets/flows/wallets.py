@@ -12,8 +12,8 @@ from accounts.api.errors import ApiError, Code
 from accounts.flows.authentication import (
     Method,
     add_method,
+    complete_login,
     end_sessions_created_with,
-    login_user,
     method_record,
     wallet_origin,
 )
@@ -140,7 +140,7 @@ def wallet_login(request: HttpRequest, verified: VerifiedWallet) -> None:
         if not wallet.user.is_active:
             raise ApiError(403, Code.PERMISSION_DENIED, "This account is inactive.")
         _touch(wallet, verified.chain)
-    login_user(request, wallet.user, wallet_method_record(verified))
+    complete_login(request, user=wallet.user, record=wallet_method_record(verified))
 
 
 def wallet_method_record(verified: VerifiedWallet, **extra) -> dict:

@@ -1,0 +1,10 @@
+"""Request bodies of the MFA endpoints (shape only, as accounts.api.inputs)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class CodeInput(serializers.Serializer):
+    # Codes are 6 or 8 digits; the bound keeps junk cheap to refuse.
+    code = serializers.CharField(max_length=64)

@@ -1,0 +1,37 @@
+"""Bodies of the MFA endpoints (allauth's headless mfa responses) and the
+hooks accounts' responses call: reauthentication flows and /config."""
+
+from __future__ import annotations
+
+from accounts.mfa import recovery_codes
+from accounts.mfa.flows.authenticate import FLOW_REAUTHENTICATE, active_types
+from accounts.mfa.models import Authenticator
+
+SUPPORTED_TYPES = [Authenticator.Type.RECOVERY_CODES.value, Authenticator.Type.TOTP.value]
+
+
+def _ts(value) -> float | None:
+    return value.timestamp() if value else None
+
+
+def authenticator_data(authenticator: Authenticator, *, codes: list[str] | None = None) -> dict:
+    data = {
+        "type": authenticator.type,
+        "created_at": authenticator.created_at.timestamp(),
+        "last_used_at": _ts(authenticator.last_used_at),
+    }
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        data["total_code_count"] = recovery_codes.total_count(authenticator.data)
+        data["unused_code_count"] = recovery_codes.unused_count(authenticator.data)
+        if codes is not None:
+            data["unused_codes"] = codes
+    return data
+
+
+def reauthenticate_flows(user) -> list[dict]:
+    types = active_types(user)
+    return [{"id": FLOW_REAUTHENTICATE, "types": types}] if types else []
+
+
+def mfa_config(request) -> dict:
+    return {"mfa": {"supported_types": SUPPORTED_TYPES, "passkey_login_enabled": False}}

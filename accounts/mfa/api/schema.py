@@ -1,0 +1,145 @@
+"""OpenAPI description of the MFA endpoints, in accounts.api.openapi's terms.
+
+Imported by MfaConfig.ready(): the view extensions register on import.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from accounts.api.errors import Code
+from accounts.api.openapi import (
+    REAUTHENTICATION_401,
+    ApiOperation,
+    EmptyResponse,
+    authenticated,
+    authentication_or_reauthentication,
+    document,
+    envelope,
+    not_authenticated,
+)
+from accounts.mfa.api import inputs
+
+VIEWS = "accounts.mfa.api.views."
+AUTH_TAG, ACCOUNT_TAG = "Authentication: 2FA", "Account: 2FA"
+TYPES = ["recovery_codes", "totp"]
+
+
+class AuthenticatorSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=TYPES)
+    created_at = serializers.FloatField(help_text="Unix timestamp.")
+    last_used_at = serializers.FloatField(allow_null=True, help_text="Unix timestamp.")
+    total_code_count = serializers.IntegerField(required=False, help_text="Recovery codes only.")
+    unused_code_count = serializers.IntegerField(required=False, help_text="Recovery codes only.")
+
+
+class RecoveryCodesSerializer(AuthenticatorSerializer):
+    unused_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The unused codes, while fresh: in the answer that generates them and "
+        "the first GET after; empty afterwards (only their hashes are kept).",
+    )
+
+
+class TotpSetupMetaSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32 secret, for manual entry.")
+    totp_url = serializers.CharField(help_text="`otpauth://totp/...` URI.")
+    totp_svg = serializers.CharField(help_text="The URI as an SVG QR code.")
+    totp_svg_data_uri = serializers.CharField(help_text="The same SVG as a data: URI.")
+
+
+AuthenticatorResponse = envelope("AuthenticatorResponse", AuthenticatorSerializer)
+AuthenticatorListResponse = envelope(
+    "AuthenticatorListResponse", AuthenticatorSerializer, many=True
+)
+RecoveryCodesResponse = envelope("RecoveryCodesResponse", RecoveryCodesSerializer)
+TotpSetupResponse = envelope("TotpSetupResponse", meta=TotpSetupMetaSerializer)
+
+
+REAUTHENTICATE = authentication_or_reauthentication(
+    REAUTHENTICATION_401 + " For an MFA user the flows include `mfa_reauthenticate`."
+)
+CODE_ERRORS = {400: [Code.INCORRECT_CODE]}
+
+document(
+    VIEWS + "AuthenticateApi",
+    post=ApiOperation(
+        "Complete a sign-in with a second factor (`mfa_authenticate`)",
+        {
+            200: authenticated("Signed in: a `mfa` method follows the first factor's."),
+            401: not_authenticated("No sign-in awaits a code (or it timed out)."),
+        },
+        errors={**CODE_ERRORS, 409: [Code.ALREADY_AUTHENTICATED]},
+        request=inputs.CodeInput,
+        description="A TOTP code or an unused recovery code. Each TOTP code is accepted "
+        "once; wrong codes count against the `mfa_authenticate` rate limit (per user).",
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+)
+document(
+    VIEWS + "ReauthenticateApi",
+    post=ApiOperation(
+        "Reauthenticate with a second factor (`mfa_reauthenticate`)",
+        {200: authenticated("A `mfa` method with `reauthenticated: true` is added.")},
+        errors=CODE_ERRORS,
+        request=inputs.CodeInput,
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+)
+document(
+    VIEWS + "AuthenticatorsApi",
+    get=ApiOperation(
+        "List the user's authenticators",
+        {200: OpenApiResponse(AuthenticatorListResponse, "Oldest first.")},
+        tag=ACCOUNT_TAG,
+    ),
+)
+document(
+    VIEWS + "TotpApi",
+    get=ApiOperation(
+        "TOTP status, or a new secret to set it up",
+        {
+            200: OpenApiResponse(AuthenticatorResponse, "TOTP is active."),
+            404: OpenApiResponse(TotpSetupResponse, "Not active: a new secret, shown once."),
+        },
+        errors={409: [Code.UNVERIFIED_EMAIL]},
+        tag=ACCOUNT_TAG,
+    ),
+    post=ApiOperation(
+        "Activate TOTP with a code from the secret just shown",
+        {
+            200: OpenApiResponse(AuthenticatorResponse, "Active; recovery codes made too."),
+            401: REAUTHENTICATE,
+        },
+        errors={**CODE_ERRORS, 409: [Code.UNVERIFIED_EMAIL, Code.CONFLICT]},
+        request=inputs.CodeInput,
+        tag=ACCOUNT_TAG,
+        rate_limited=True,
+    ),
+    delete=ApiOperation(
+        "Deactivate TOTP (its recovery codes go with it)",
+        {
+            200: OpenApiResponse(EmptyResponse, "Done (also when none was active)."),
+            401: REAUTHENTICATE,
+        },
+        tag=ACCOUNT_TAG,
+    ),
+)
+document(
+    VIEWS + "RecoveryCodesApi",
+    get=ApiOperation(
+        "Recovery codes: counts, and the codes while fresh",
+        {200: OpenApiResponse(RecoveryCodesResponse, "The codes."), 401: REAUTHENTICATE},
+        errors={404: [Code.NOT_FOUND]},
+        tag=ACCOUNT_TAG,
+    ),
+    post=ApiOperation(
+        "Generate a new set of recovery codes (the old set is void)",
+        {200: OpenApiResponse(RecoveryCodesResponse, "The new codes."), 401: REAUTHENTICATE},
+        errors={400: [Code.CANNOT_GENERATE_RECOVERY_CODES]},
+        tag=ACCOUNT_TAG,
+    ),
+)

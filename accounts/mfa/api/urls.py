@@ -1,0 +1,19 @@
+"""Routes under /_allauth/{app,browser}/v1/ (allauth's headless mfa paths)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts.mfa.api import views
+
+urlpatterns = [
+    path("auth/2fa/authenticate", views.AuthenticateApi.as_view(), name="mfa_authenticate"),
+    path("auth/2fa/reauthenticate", views.ReauthenticateApi.as_view(), name="mfa_reauthenticate"),
+    path("account/authenticators", views.AuthenticatorsApi.as_view(), name="mfa_authenticators"),
+    path("account/authenticators/totp", views.TotpApi.as_view(), name="mfa_totp"),
+    path(
+        "account/authenticators/recovery-codes",
+        views.RecoveryCodesApi.as_view(),
+        name="mfa_recovery_codes",
+    ),
+]

@@ -1,0 +1,88 @@
+"""The MFA half of allauth's headless API, for both clients."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.conf import settings
+
+from accounts.api import responses
+from accounts.api.base import AuthenticatedApi, HeadlessApi
+from accounts.api.errors import ApiError, Code
+from accounts.mfa import totp
+from accounts.mfa.api import inputs
+from accounts.mfa.api.responses import authenticator_data
+from accounts.mfa.flows import authenticate, manage
+from accounts.mfa.models import Authenticator
+
+
+class MfaApi(AuthenticatedApi):
+    """An MFA change: its flow calls accounts.flows.reauthentication's
+    require_reauthentication, which HeadlessApi answers as allauth does (401
+    with the reauthentication flows, `mfa_reauthenticate` among them)."""
+
+
+class AuthenticatorsApi(AuthenticatedApi):
+    def get(self, request, **kwargs):
+        data = [authenticator_data(a) for a in manage.authenticator_list(user=request.user)]
+        return responses.respond(request, data)
+
+
+class TotpApi(MfaApi):
+    def get(self, request, **kwargs):
+        authenticator = manage.authenticator_get(request.user, Authenticator.Type.TOTP)
+        if authenticator is not None:
+            return responses.respond(request, authenticator_data(authenticator))
+        secret = manage.totp_setup(request._request, user=request.user)
+        issuer = settings.MFA_TOTP_ISSUER or request.get_host()
+        url = totp.provisioning_uri(secret, label=manage.totp_label(request.user), issuer=issuer)
+        svg = totp.qr_svg(url)
+        meta = {
+            "secret": secret,
+            "totp_url": url,
+            "totp_svg": svg,
+            "totp_svg_data_uri": totp.svg_data_uri(svg),
+        }
+        return responses.respond(request, status=HTTPStatus.NOT_FOUND, meta=meta)
+
+    def post(self, request, **kwargs):
+        code = self.input(inputs.CodeInput)["code"]
+        authenticator = manage.totp_activate(request._request, user=request.user, code=code)
+        return responses.respond(request, authenticator_data(authenticator))
+
+    def delete(self, request, **kwargs):
+        manage.totp_deactivate(request._request, user=request.user)
+        return responses.respond(request)
+
+
+class RecoveryCodesApi(MfaApi):
+    def get(self, request, **kwargs):
+        found = manage.recovery_codes_view(request._request, user=request.user)
+        if found is None:
+            raise ApiError(404, Code.NOT_FOUND, "No recovery codes are set up.")
+        authenticator, codes = found
+        return responses.respond(request, authenticator_data(authenticator, codes=codes))
+
+    def post(self, request, **kwargs):
+        authenticator, codes = manage.recovery_codes_generate(request._request, user=request.user)
+        return responses.respond(request, authenticator_data(authenticator, codes=codes))
+
+
+class AuthenticateApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        if request.user.is_authenticated:
+            raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+        stage = authenticate.pending_user(request._request)
+        if stage is None:
+            return responses.auth_response(request)  # no sign-in awaits a code: 401, flows
+        user, pending = stage
+        code = self.input(inputs.CodeInput)["code"]
+        authenticate.mfa_authenticate(request._request, user=user, pending=pending, code=code)
+        return responses.auth_response(request)
+
+
+class ReauthenticateApi(AuthenticatedApi):
+    def post(self, request, **kwargs):
+        code = self.input(inputs.CodeInput)["code"]
+        authenticate.mfa_reauthenticate(request._request, code=code)
+        return responses.auth_response(request)
