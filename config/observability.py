@@ -66,7 +66,7 @@ _SECRET_PAIR = request_pattern(
 # /account/verify-email/<key>, /account/password/reset/key/<key>.
 _KEY_IN_PATH = request_pattern(
     "log.key_in_path",
-    r"(?i)(?P<name>/(?:verify-email|confirm-email|key|token|code)/)(?P<value>[^\s/?#\"'<>&]+)",
+    r"(?i)(?P<name>/(?:verify-email|confirm-email|key|token)/)(?P<value>[^\s/?#\"'<>&]+)",
     attacks=_ATTACKS,
 )
 # And whatever the link looks like, Signet's keys have a shape: a signed value

@@ -263,8 +263,16 @@ def test_redaction_of_messages(msg, args, secret):
     assert "[redacted]" in record.getMessage()
 
 
-def test_harmless_text_is_left_alone():
-    text = "POST /_allauth/app/v1/auth/password/reset 400 3.1ms"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "POST /_allauth/app/v1/auth/password/reset 400 3.1ms",
+        # allauth's login-by-code and token routes are paths, not keys.
+        "POST /_allauth/app/v1/auth/code/confirm 400 3.1ms",
+        "POST /_allauth/app/v1/tokens/refresh 200 2.0ms",
+    ],
+)
+def test_harmless_text_is_left_alone(text):
     assert _redacted(text).getMessage() == text
 
 
