@@ -22,6 +22,18 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import EmailAddress
 from tests import _allauth_spec as allauth_spec
 from tests.accounts.helpers import key_from_mail
+from tests.accounts.mfa.helpers import (
+    AUTHENTICATE,
+    AUTHENTICATORS,
+    REAUTHENTICATE,
+    RECOVERY,
+    TOTP,
+    activate_totp,
+    age_authentication,
+    age_pending,
+    code,
+    step_now,
+)
 from tests.conftest import PASSWORD, HeadlessClient
 from tests.wallets.conftest import EvmWallet
 from tests.wallets.helpers import sign_in as wallet_sign_in
@@ -54,17 +66,7 @@ NOT_IMPLEMENTED = {
         ("GET", "/account/providers"),
         ("DELETE", "/account/providers"),
     ],
-    "MFA": [
-        ("POST", "/auth/2fa/authenticate"),
-        ("POST", "/auth/2fa/reauthenticate"),
-        ("POST", "/_allauth/browser/v1/auth/2fa/trust"),
-        ("GET", "/account/authenticators"),
-        ("GET", "/account/authenticators/totp"),
-        ("POST", "/account/authenticators/totp"),
-        ("DELETE", "/account/authenticators/totp"),
-        ("GET", "/account/authenticators/recovery-codes"),
-        ("POST", "/account/authenticators/recovery-codes"),
-    ],
+    "trusted browsers (MFA)": [("POST", "/_allauth/browser/v1/auth/2fa/trust")],
     "WebAuthn and passkeys": [
         ("GET", "/auth/webauthn/authenticate"),
         ("POST", "/auth/webauthn/authenticate"),
@@ -372,6 +374,140 @@ def _end_sessions(new, user, settings, **_):
     client.delete("/auth/sessions", {"sessions": ["not an id"]})
     client.delete("/auth/sessions", {"sessions": [theirs]})
     client.delete("/auth/sessions", {"sessions": [mine]})  # the current one: signed out
+
+
+# --- MFA: real TOTP codes, as an authenticator app computes them ------------------
+
+# Older than ACCOUNT_REAUTHENTICATION_TIMEOUT: changes then need a reauthentication.
+STALE = 301
+
+
+def _mfa_user(new, user) -> tuple[SpecClient, str, list[str]]:
+    """`user` signed in on a client, with TOTP active: the client, secret and codes."""
+    client = new()
+    _login(client, user)
+    secret = activate_totp(client)
+    codes = client.get(RECOVERY).json()["data"]["unused_codes"]
+    return client, secret, codes
+
+
+def _next_code(secret: str) -> str:
+    # The next step: never refused as older than one used in this test.
+    return code(secret, step_now() + 1)
+
+
+@scenario("GET", "/account/authenticators", 200, 401)
+def _authenticators(new, user, settings, **_):
+    client = new()
+    client.get(AUTHENTICATORS)
+    _login(client, user)
+    client.get(AUTHENTICATORS)  # none yet
+    activate_totp(client)
+    client.get(AUTHENTICATORS)  # TOTP and its recovery codes
+
+
+@scenario("GET", "/account/authenticators/totp", 200, 401, 404, 409)
+def _totp(new, user, settings, **_):
+    client = new()
+    client.get(TOTP)
+    _login(client, user)
+    claim = EmailAddress.objects.create(user=user, email="claim@example.com")
+    client.get(TOTP)  # an unverified address: 409
+    claim.delete()
+    client.get(TOTP)  # a new secret in `meta`: 404
+    activate_totp(client)
+    client.get(TOTP)
+
+
+@scenario("POST", "/account/authenticators/totp", 200, 400, 401, 409)
+def _activate_totp(new, user, settings, **_):
+    client = new()
+    client.post(TOTP, {"code": "123456"})  # nobody signed in
+    _login(client, user)
+    secret = client.get(TOTP).json()["meta"]["secret"]
+    client.post(TOTP, {"code": code(secret, step_now() + 5)})  # a wrong code
+    client.post(TOTP, {"code": ""})
+    age_authentication(client, STALE)
+    client.post(TOTP, {"code": code(secret)})  # reauthentication required
+    client.post("/auth/reauthenticate", {"password": PASSWORD})
+    client.post(TOTP, {"code": code(secret)})
+    client.post(TOTP, {"code": _next_code(secret)})  # a second TOTP: 409
+
+
+@scenario("DELETE", "/account/authenticators/totp", 200, 401)
+def _deactivate_totp(new, user, settings, **_):
+    client = new()
+    client.delete(TOTP)
+    client, secret, _codes = _mfa_user(new, user)
+    age_authentication(client, STALE)
+    client.delete(TOTP)  # reauthentication required, `mfa_reauthenticate` offered
+    client.post(REAUTHENTICATE, {"code": _next_code(secret)})
+    client.delete(TOTP)
+    client.delete(TOTP)  # nothing left to remove: 200 still
+
+
+@scenario("GET", "/account/authenticators/recovery-codes", 200, 401, 404)
+def _recovery_codes(new, user, settings, **_):
+    client = new()
+    client.get(RECOVERY)
+    _login(client, user)
+    client.get(RECOVERY)  # no codes without TOTP: 404
+    client, _secret, _codes = _mfa_user(new, user)  # shown while fresh
+    client.get(RECOVERY)  # later only counted: `unused_codes` is []
+    age_authentication(client, STALE)
+    client.get(RECOVERY)
+
+
+@scenario("POST", "/account/authenticators/recovery-codes", 200, 400, 401)
+def _regenerate_recovery_codes(new, user, settings, **_):
+    client = new()
+    client.post(RECOVERY)
+    _login(client, user)
+    client.post(RECOVERY)  # cannot_generate_recovery_codes without TOTP
+    client, _secret, _codes = _mfa_user(new, user)
+    client.post(RECOVERY)
+    age_authentication(client, STALE)
+    client.post(RECOVERY)
+
+
+@scenario("POST", "/auth/2fa/authenticate", 200, 400, 401, 409, 429)
+def _mfa_authenticate(new, user, settings, **_):
+    new().post(AUTHENTICATE, {"code": "123456"})  # no sign-in awaits a code
+    owner, secret, codes = _mfa_user(new, user)
+    owner.delete("/auth/session")
+    client = new()
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})  # the stage: 401
+    client.get("/auth/session")  # still pending
+    client.post(AUTHENTICATE, {"code": code(secret, step_now() + 7)})  # a wrong code
+    client.post(AUTHENTICATE, {"code": ""})
+    client.post(AUTHENTICATE, {"code": _next_code(secret)})
+    client.get("/auth/session")  # the password and the mfa records
+    client.post(AUTHENTICATE, {"code": codes[0]})  # signed in already
+    late = new()
+    late.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    age_pending(late, settings.ACCOUNT_LOGIN_TIMEOUT + 1)
+    late.post(AUTHENTICATE, {"code": codes[1]})  # the stage timed out: 401
+    by_recovery_code = new()
+    by_recovery_code.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    by_recovery_code.post(AUTHENTICATE, {"code": codes[2]})
+    settings.ACCOUNT_RATE_LIMITS = "mfa_authenticate=1/5m/user"
+    guessing = new()
+    guessing.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    guessing.post(AUTHENTICATE, {"code": _next_code(secret)})  # past the user's wrong codes: 429
+
+
+@scenario("POST", "/auth/2fa/reauthenticate", 200, 400, 401)
+def _mfa_reauthenticate(new, user, settings, **_):
+    new().post(REAUTHENTICATE, {"code": "123456"})
+    without_mfa = new()
+    _login(without_mfa, user)
+    without_mfa.post(REAUTHENTICATE, {"code": "123456"})  # no second factor to check it with
+    client, secret, codes = _mfa_user(new, user)
+    age_authentication(client, STALE)
+    client.post(REAUTHENTICATE, {"code": code(secret, step_now() + 7)})
+    client.post(REAUTHENTICATE, {"code": _next_code(secret)})
+    client.get("/auth/session")  # the reauthentication among the methods
+    client.post(REAUTHENTICATE, {"code": codes[0]})
 
 
 @pytest.mark.parametrize("key", sorted(SCENARIOS), ids=lambda key: f"{key[0]} {key[1]}")
