@@ -1,4 +1,5 @@
-"""One form of an email address, and who an address belongs to.
+"""Who an email address belongs to; its one spelling is accounts.email_spelling's
+(re-exported here: `normalize_email`, `InvalidEmail`, `email_key`).
 
 `normalize_email` is the only spelling Signet stores, looks up and keys rate
 limits on (signup, login, password reset, adding an address, the limiter):
@@ -30,47 +31,13 @@ claimer's own account, as the signup itself did, and never to anyone else's.
 
 from __future__ import annotations
 
-import unicodedata
-
-import idna
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from accounts.api.errors import ApiError, Code
+from accounts.email_spelling import InvalidEmail, email_key, normalize_email
 from accounts.models import EmailAddress
-
-# The column's length (RFC 5321's path limit); checked before NFKC (which may
-# lengthen a string) and after it.
-MAX_LENGTH = 254
-
-
-class InvalidEmail(ValueError):
-    pass
-
-
-def normalize_email(raw: str) -> str:
-    """The canonical spelling of `raw`, or InvalidEmail."""
-    if not isinstance(raw, str) or len(raw) > MAX_LENGTH:
-        raise InvalidEmail(raw)
-    text = unicodedata.normalize("NFKC", raw.strip())
-    local, at, domain = text.rpartition("@")
-    if not (at and local and domain and local.isascii()):
-        raise InvalidEmail(raw)
-    try:
-        domain = idna.encode(domain.lower(), uts46=False).decode("ascii")
-    except (idna.IDNAError, UnicodeError, ValueError):
-        raise InvalidEmail(raw) from None
-    email = f"{local}@{domain}"
-    if len(email) > MAX_LENGTH:
-        raise InvalidEmail(raw)
-    try:
-        validate_email(email)  # NFKC may have made an `@` or a space
-    except ValidationError:
-        raise InvalidEmail(raw) from None
-    return email
 
 
 def normalized(raw: str, param: str = "email") -> str:
@@ -79,11 +46,6 @@ def normalized(raw: str, param: str = "email") -> str:
         return normalize_email(raw)
     except InvalidEmail:
         raise ApiError(400, Code.INVALID, "Enter a valid email address.", param) from None
-
-
-def email_key(email: str) -> str:
-    """What two spellings of one normalized address have in common."""
-    return email.lower()
 
 
 def addresses_of(email: str) -> QuerySet[EmailAddress]:

@@ -23,6 +23,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.email_spelling import InvalidEmail, normalize_email
 from accounts.userversions import AUTH_FIELDS, UNCACHED_FIELDS, UserDataQuerySet
 
 
@@ -39,9 +40,8 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
-        """accounts.emails' spelling where it applies; Django's otherwise, so
+        """accounts.email_spelling's spelling where it applies; Django's otherwise, so
         callers outside the API (the admin's forms) keep their own errors."""
-        from accounts.emails import InvalidEmail, normalize_email
 
         try:
             return normalize_email(email or "")

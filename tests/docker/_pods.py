@@ -11,6 +11,7 @@ is a directory of the pod's own. Probes are GETs on the container port
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import re
@@ -72,11 +73,13 @@ def pod_environment(objects: list[dict], secret_dir: Path, *, database: str) -> 
     database_url = f"postgres://{credentials}@{pg['host']}:{pg['port']}/{database}"
     secret = {
         "django-secret-key": secrets.token_urlsafe(50),
+        "mfa-encryption-key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "metrics-token": secrets.token_urlsafe(32),
         "database-password": pg["password"] or "unused-with-trust-auth",
         "database-url": database_url,
         "redis-url": redis_url,
-        "email-url": "consolemail://",
+        # Production takes SMTP only; nothing is mailed while pods start.
+        "email-url": "smtp://127.0.0.1:1",
     }
     secret_dir.mkdir()
     for key, value in secret.items():
