@@ -1,25 +1,6 @@
 """Who an email address belongs to; its one spelling is accounts.email_spelling's
 (re-exported here: `normalize_email`, `InvalidEmail`, `email_key`).
 
-`normalize_email` is the only spelling Signet stores, looks up and keys rate
-limits on (signup, login, password reset, adding an address, the limiter):
-
-- NFKC first, so compatibility forms become the characters they look like
-  (fullwidth letters, U+FF45 for `e`; the Kelvin sign U+212A; long s U+017F);
-- the local part must then be ASCII. Django's validator lets four non-ASCII
-  letters through (U+0130 `İ`, U+0131, U+017F, U+212A: its case-insensitive
-  `[A-Z]` matches them), and
-  Python's `lower()` and PostgreSQL's `LOWER()` disagree on them (`kİm` is
-  `ki̇m` to one and `kim` to the other): a rate-limit key and an account
-  lookup that part ways multiply the per-account limit;
-- the domain is lowercased and IDNA 2008-encoded (A-labels), so `bücher.de`
-  and `xn--bcher-kva.de` are one domain, and what IDNA 2008 refuses (a soft
-  hyphen U+00AD, other invisible or disallowed characters) is refused, not
-  silently dropped: a look-alike never becomes a second account.
-
-The result is ASCII, so Python and PostgreSQL compare it alike. The local
-part keeps its case (as typed) and is compared case-insensitively.
-
 Ownership (API.md v1.1): an address belongs to the one user who verified it.
 An unverified row is a claim: any number of users may hold one, and none of
 them receives a reset through it or gets it as `User.email`. Nor does one

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern
 
 from accounts.mfa.api import urls
-from tests.test_schema import PREFIX, assert_documented
+from tests.test_schema import assert_documented, assert_paths_documented
 
 from .helpers import AUTHENTICATE, RECOVERY, TOTP, code, login, step_now
 
 
 @pytest.mark.parametrize("client", ["app", "browser"])
 def test_every_mfa_endpoint_and_method_is_documented(schema, client):
-    for pattern in urls.urlpatterns:
-        assert isinstance(pattern, URLPattern)
-        path = PREFIX.format(client=client) + str(pattern.pattern)
-        assert path in schema["paths"], path
-        view = pattern.callback.view_class
-        methods = {m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)}
-        assert set(schema["paths"][path]) == methods, path
+    assert_paths_documented(schema, urls.urlpatterns, client)
 
 
 def test_answers_match_the_schema(schema, logged_in, user, make_headless):
