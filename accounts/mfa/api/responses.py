@@ -7,7 +7,7 @@ from accounts.mfa import recovery_codes
 from accounts.mfa.flows.authenticate import FLOW_REAUTHENTICATE, active_types
 from accounts.mfa.models import Authenticator
 
-SUPPORTED_TYPES = [Authenticator.Type.RECOVERY_CODES.value, Authenticator.Type.TOTP.value]
+SUPPORTED_TYPES = [t.value for t in Authenticator.Type]  # allauth's order
 
 
 def _ts(value) -> float | None:
@@ -25,6 +25,11 @@ def authenticator_data(authenticator: Authenticator, *, codes: list[str] | None 
         data["unused_code_count"] = recovery_codes.unused_count(authenticator.data)
         if codes is not None:
             data["unused_codes"] = codes
+    elif authenticator.type == Authenticator.Type.WEBAUTHN:
+        data["id"] = authenticator.pk
+        data["name"] = authenticator.data.get("name", "")
+        if "passwordless" in authenticator.data:
+            data["is_passwordless"] = authenticator.data["passwordless"]
     return data
 
 

@@ -16,4 +16,15 @@ urlpatterns = [
         views.RecoveryCodesApi.as_view(),
         name="mfa_recovery_codes",
     ),
+    path("account/authenticators/webauthn", views.WebAuthnApi.as_view(), name="mfa_webauthn"),
+    path(
+        "auth/webauthn/authenticate",
+        views.WebAuthnAuthenticateApi.as_view(),
+        name="mfa_webauthn_authenticate",
+    ),
+    path(
+        "auth/webauthn/reauthenticate",
+        views.WebAuthnReauthenticateApi.as_view(),
+        name="mfa_webauthn_reauthenticate",
+    ),
 ]
