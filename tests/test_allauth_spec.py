@@ -74,8 +74,6 @@ NOT_IMPLEMENTED = {
         ("POST", "/account/authenticators/recovery-codes"),
     ],
     "WebAuthn and passkeys": [
-        ("GET", "/auth/webauthn/login"),
-        ("POST", "/auth/webauthn/login"),
         ("POST", "/auth/webauthn/signup"),
         ("GET", "/auth/webauthn/signup"),
         ("PUT", "/auth/webauthn/signup"),
@@ -465,6 +463,20 @@ def _webauthn_reauthenticate(new, user, settings, **_):
     client.post(WEBAUTHN_REAUTHENTICATE, {"credential": "junk"})
     credential = client_assertion(client, key, WEBAUTHN_REAUTHENTICATE)
     client.post(WEBAUTHN_REAUTHENTICATE, {"credential": credential})
+
+
+@scenario("GET", "/auth/webauthn/login", 200)
+@scenario("POST", "/auth/webauthn/login", 200, 400)
+def _passkey_login(new, user, settings, **_):
+    settings.MFA_PASSKEY_LOGIN_ENABLED = True
+    client, key = new(), SoftKey()
+    _login(client, user)
+    options = client.get(WEBAUTHN + "?passwordless").json()["data"]["creation_options"]
+    assert client.post(WEBAUTHN, {"credential": key.create(options)}).status_code == 200
+    anonymous = new()
+    anonymous.post("/auth/webauthn/login", {"credential": {"type": "public-key"}})
+    credential = client_assertion(anonymous, key, "/auth/webauthn/login")
+    anonymous.post("/auth/webauthn/login", {"credential": credential})
 
 
 @pytest.mark.parametrize("key", sorted(SCENARIOS), ids=lambda key: f"{key[0]} {key[1]}")

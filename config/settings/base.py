@@ -249,6 +249,9 @@ WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[]) or [
         for d in env.list("WALLET_DOMAINS", default=["localhost:8000"])
     ),
 ]
+# Passkey login (allauth's MFA_PASSKEY_LOGIN_ENABLED): sign in with a
+# WebAuthn key alone, user verification required. Off by default, as allauth.
+MFA_PASSKEY_LOGIN_ENABLED = env.bool("MFA_PASSKEY_LOGIN_ENABLED", default=False)
 # The name authenticators show for the site.
 WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Signet")
 # allauth's MFA_WEBAUTHN_USER_VERIFICATION for a second factor; a passkey

@@ -163,3 +163,31 @@ def test_second_factor_after_a_wallet_login(harness, make_api) -> None:
     assert result["status"] == HTTPStatus.OK, result
     first, mfa = result["body"]["data"]["methods"]
     assert (first["method"], mfa["type"]) == ("wallet", "webauthn")
+
+
+def test_passkey_login(harness, make_api, settings) -> None:
+    settings.MFA_PASSKEY_LOGIN_ENABLED = True
+    user = User.objects.create_user(email=EMAIL, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=EMAIL, primary=True, verified=True)
+    api = make_api()
+    assert _password_login(api).status_code == HTTPStatus.OK
+    result = harness.run(api, "create", WEBAUTHN + "?passwordless", extra={"name": "Passkey"})
+    assert result["status"] == HTTPStatus.OK, result
+    assert result["body"]["data"]["is_passwordless"] is True  # a resident key (credProps.rk)
+    selection = result["options"]["data"]["creation_options"]["publicKey"]
+    assert selection["authenticatorSelection"]["userVerification"] == "required"
+    api.request("DELETE", "/auth/session")
+
+    # No email, no password: the browser offers the discoverable key.
+    anonymous = make_api()
+    flows = anonymous.get("/auth/session").json()["data"]["flows"]
+    assert {"id": "mfa_login_webauthn"} in flows
+    result = harness.run(anonymous, "get", "/auth/webauthn/login")
+    assert result["status"] == HTTPStatus.OK, result
+    (method,) = result["body"]["data"]["methods"]
+    assert (method["method"], method["type"], method["passwordless"]) == ("mfa", "webauthn", True)
+    assert result["body"]["data"]["user"]["email"] == EMAIL
+    assert anonymous.get("/auth/session").status_code == HTTPStatus.OK
+    # The same assertion again: its challenge is spent.
+    replay = make_api().post("/auth/webauthn/login", {"credential": result["credential"]})
+    assert replay.status_code == HTTPStatus.BAD_REQUEST

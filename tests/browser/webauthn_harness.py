@@ -29,6 +29,8 @@ window.ceremony = async ({kind, path, token, extra, post}) => {
   const got = await fetch(BASE + path, {headers: headers(token)});
   const options = await got.json();
   if (got.status !== 200) return {step: "options", status: got.status, body: options};
+  // An app client without a session gets one with the options (it holds the challenge).
+  token = (options.meta && options.meta.session_token) || token;
   let made;
   if (kind === "create") {
     const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(
@@ -40,7 +42,7 @@ window.ceremony = async ({kind, path, token, extra, post}) => {
     made = await navigator.credentials.get({publicKey});
   }
   const credential = made.toJSON();
-  if (post === false) return {credential, options};
+  if (post === false) return {credential, options, token};
   const posted = await fetch(BASE + path, {
     method: "POST", headers: headers(token),
     body: JSON.stringify({...(extra || {}), credential}),

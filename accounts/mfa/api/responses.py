@@ -3,10 +3,13 @@ hooks accounts' responses call: reauthentication flows and /config."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from accounts.mfa import recovery_codes
 from accounts.mfa.flows.authenticate import FLOW_REAUTHENTICATE, active_types
 from accounts.mfa.models import Authenticator
 
+FLOW_LOGIN_WEBAUTHN = "mfa_login_webauthn"
 SUPPORTED_TYPES = [t.value for t in Authenticator.Type]  # allauth's order
 
 
@@ -38,5 +41,15 @@ def reauthenticate_flows(user) -> list[dict]:
     return [{"id": FLOW_REAUTHENTICATE, "types": types}] if types else []
 
 
+def login_flows(request) -> list[dict]:
+    """accounts.api.responses.flow_providers: passkey login, when enabled."""
+    return [{"id": FLOW_LOGIN_WEBAUTHN}] if settings.MFA_PASSKEY_LOGIN_ENABLED else []
+
+
 def mfa_config(request) -> dict:
-    return {"mfa": {"supported_types": SUPPORTED_TYPES, "passkey_login_enabled": False}}
+    return {
+        "mfa": {
+            "supported_types": SUPPORTED_TYPES,
+            "passkey_login_enabled": settings.MFA_PASSKEY_LOGIN_ENABLED,
+        }
+    }

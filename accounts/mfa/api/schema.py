@@ -258,3 +258,21 @@ document(
         rate_limited=True,
     ),
 )
+document(
+    VIEWS + "WebAuthnLoginApi",
+    get=ApiOperation(
+        "WebAuthn request options for passkey login (`mfa_login_webauthn`)",
+        {200: OpenApiResponse(RequestOptionsResponse, "Options for any discoverable key.")},
+        errors={404: [Code.NOT_FOUND], 409: [Code.ALREADY_AUTHENTICATED]},
+        tag=AUTH_TAG,
+    ),
+    post=ApiOperation(
+        "Sign in with a passkey alone",
+        {200: authenticated("Signed in: one `mfa` method, `passwordless: true`.")},
+        errors={**CREDENTIAL_ERRORS, 404: [Code.NOT_FOUND], 409: [Code.ALREADY_AUTHENTICATED]},
+        request=inputs.CredentialInput,
+        description="Needs MFA_PASSKEY_LOGIN_ENABLED; user verification is required." + CREDENTIAL,
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+)

@@ -22,6 +22,7 @@ urlpatterns = [
         views.WebAuthnAuthenticateApi.as_view(),
         name="mfa_webauthn_authenticate",
     ),
+    path("auth/webauthn/login", views.WebAuthnLoginApi.as_view(), name="mfa_webauthn_login"),
     path(
         "auth/webauthn/reauthenticate",
         views.WebAuthnReauthenticateApi.as_view(),

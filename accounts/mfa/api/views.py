@@ -157,3 +157,26 @@ class WebAuthnReauthenticateApi(AuthenticatedApi):
         credential = self.input(inputs.CredentialInput)["credential"]
         webauthn_flows.webauthn_reauthenticate(request._request, credential=credential)
         return responses.auth_response(request)
+
+
+class WebAuthnLoginApi(HeadlessApi):
+    """Passkey login, when MFA_PASSKEY_LOGIN_ENABLED (else 404, as allauth
+    has no such route then)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not settings.MFA_PASSKEY_LOGIN_ENABLED:
+            raise ApiError(404, Code.NOT_FOUND, "Passkey login is not enabled.")
+        if request.user.is_authenticated:
+            raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+
+    def get(self, request, **kwargs):
+        options = webauthn.authentication_begin(
+            request._request, user=None, purpose=webauthn.Purpose.LOGIN
+        )
+        return responses.respond(request, {"request_options": options})
+
+    def post(self, request, **kwargs):
+        credential = self.input(inputs.CredentialInput)["credential"]
+        webauthn_flows.webauthn_login(request._request, credential=credential)
+        return responses.auth_response(request)

@@ -153,3 +153,32 @@ def webauthn_reauthenticate(request: HttpRequest, *, credential) -> None:
     record = method_record(METHOD, id=authenticator.pk, type=WEBAUTHN, reauthenticated=True)
     add_method(request, record)
     emit(request, Event.REAUTHENTICATED, user=user, method=METHOD, type=WEBAUTHN)
+
+
+def _passkey_user(credential) -> User:
+    handle = webauthn.user_handle(credential)
+    user = None
+    if handle and handle.isdigit() and len(handle) < 20:
+        user = User.objects.filter(pk=int(handle), is_active=True).first()
+    if user is None:
+        raise webauthn.incorrect()
+    return user
+
+
+def webauthn_login(request: HttpRequest, *, credential) -> None:
+    """Passkey login (`mfa_login_webauthn`): the assertion of a discoverable
+    key, user verified, is both factors, so no `mfa_authenticate` stage
+    follows (allauth). The user handle only says whose keys to check it
+    against: an unverified claim until the signature matches one of them."""
+    attempt = consume(request, Action.LOGIN)
+    user = _passkey_user(credential)
+    try:
+        authenticator = webauthn.authentication_complete(
+            request, user=user, credential=credential, purpose=Purpose.LOGIN, bound_user_id=None
+        )
+    except ApiError:
+        emit(request, Event.LOGIN, user=user, outcome=Outcome.FAILURE, method=METHOD)
+        raise
+    attempt.refund()
+    record = method_record(METHOD, id=authenticator.pk, type=WEBAUTHN, passwordless=True)
+    login_user(request, user, record)

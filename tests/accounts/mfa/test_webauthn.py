@@ -163,3 +163,39 @@ def test_no_key_while_an_address_is_unverified(logged_in, user):
     response = logged_in.get(WEBAUTHN)
     assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["errors"][0]["code"] == "unverified_email"
+
+
+LOGIN = "/auth/webauthn/login"
+
+
+def test_passkey_login_is_off_by_default(make_headless, db):
+    client = make_headless()
+    assert client.get(LOGIN).status_code == HTTPStatus.NOT_FOUND
+    assert client.get("/config").json()["data"]["mfa"]["passkey_login_enabled"] is False
+
+
+def test_passkey_login(logged_in, user, make_headless, settings, user_factory):
+    settings.MFA_PASSKEY_LOGIN_ENABLED = True
+    key = SoftKey()
+    options = logged_in.get(WEBAUTHN + "?passwordless").json()["data"]["creation_options"]
+    assert logged_in.post(WEBAUTHN, {"credential": key.create(options)}).status_code == 200
+    client = make_headless()
+    options = client.get(LOGIN).json()["data"]["request_options"]
+    assert options["publicKey"]["userVerification"] == "required"
+    assert not options["publicKey"].get("allowCredentials")
+    # Without user verification, or naming another user, it is refused.
+    assert _code(client.post(LOGIN, {"credential": key.get(options, flags=Flag.UP)})) == (
+        "incorrect_code"
+    )
+    bob = user_factory("bob@example.com")
+    options = client.get(LOGIN).json()["data"]["request_options"]
+    credential = key.get(options)
+    key.user_handle = str(bob.pk).encode()
+    assert _code(client.post(LOGIN, {"credential": key.get(options)})) == "incorrect_code"
+    options = client.get(LOGIN).json()["data"]["request_options"]
+    key.user_handle = str(user.pk).encode()
+    response = client.post(LOGIN, {"credential": key.get(options)})
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert response.json()["data"]["user"]["email"] == user.email
+    assert _code(make_headless().post(LOGIN, {"credential": credential})) == "incorrect_code"
+    assert client.get(LOGIN).status_code == HTTPStatus.CONFLICT
