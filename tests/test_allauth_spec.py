@@ -22,7 +22,8 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import EmailAddress
 from tests import _allauth_spec as allauth_spec
 from tests.accounts.helpers import key_from_mail
-from tests.accounts.mfa.helpers import age_authentication
+from tests.accounts.mfa.helpers import RECOVERY, TOTP, activate_totp, age_authentication, step_now
+from tests.accounts.mfa.helpers import code as totp_code
 from tests.accounts.mfa.webauthn_client import (
     WEBAUTHN,
     WEBAUTHN_AUTHENTICATE,
@@ -62,17 +63,7 @@ NOT_IMPLEMENTED = {
         ("GET", "/account/providers"),
         ("DELETE", "/account/providers"),
     ],
-    "MFA": [
-        ("POST", "/auth/2fa/authenticate"),
-        ("POST", "/auth/2fa/reauthenticate"),
-        ("POST", "/_allauth/browser/v1/auth/2fa/trust"),
-        ("GET", "/account/authenticators"),
-        ("GET", "/account/authenticators/totp"),
-        ("POST", "/account/authenticators/totp"),
-        ("DELETE", "/account/authenticators/totp"),
-        ("GET", "/account/authenticators/recovery-codes"),
-        ("POST", "/account/authenticators/recovery-codes"),
-    ],
+    "MFA": [("POST", "/_allauth/browser/v1/auth/2fa/trust")],
     "WebAuthn and passkeys": [
         ("POST", "/auth/webauthn/signup"),
         ("GET", "/auth/webauthn/signup"),
@@ -370,6 +361,86 @@ def _end_sessions(new, user, settings, **_):
     client.delete("/auth/sessions", {"sessions": ["not an id"]})
     client.delete("/auth/sessions", {"sessions": [theirs]})
     client.delete("/auth/sessions", {"sessions": [mine]})  # the current one: signed out
+
+
+# --- TOTP and recovery codes (codes computed as an authenticator app does) -------
+
+
+def _with_totp(new, user) -> tuple[SpecClient, str]:
+    client = new()
+    _login(client, user)
+    return client, activate_totp(client)
+
+
+@scenario("GET", "/account/authenticators", 200, 401)
+def _authenticators(new, user, settings, **_):
+    new().get("/account/authenticators")
+    client, _secret = _with_totp(new, user)
+    client.get("/account/authenticators")
+
+
+@scenario("GET", "/account/authenticators/totp", 200, 404, 409)
+@scenario("POST", "/account/authenticators/totp", 200, 400, 401, 409)
+def _totp(new, user, settings, *, user_factory, **_):
+    client = new()
+    _login(client, user)
+    client.post(TOTP, {"code": "000000"})  # nothing shown yet
+    secret = activate_totp(client)  # GET 404, POST 200
+    client.get(TOTP)
+    client.post(TOTP, {"code": totp_code(secret)})  # already active: 409
+    other = user_factory("bob@example.com")
+    EmailAddress.objects.create(user=other, email="second@example.com")
+    unverified = new()
+    _login(unverified, other)
+    unverified.get(TOTP)
+    stale = new()
+    _login(stale, user_factory("carol@example.com"))
+    stale.get(TOTP)
+    age_authentication(stale, 3600)
+    stale.post(TOTP, {"code": "000000"})
+
+
+@scenario("DELETE", "/account/authenticators/totp", 200, 401)
+def _totp_remove(new, user, settings, **_):
+    client, secret = _with_totp(new, user)
+    age_authentication(client, 3600)
+    client.delete(TOTP)
+    fresh = new()
+    fresh.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    fresh.post("/auth/2fa/authenticate", {"code": totp_code(secret, step_now() + 1)})
+    fresh.delete(TOTP)
+
+
+@scenario("GET", "/account/authenticators/recovery-codes", 200, 401, 404)
+@scenario("POST", "/account/authenticators/recovery-codes", 200, 400, 401)
+def _recovery(new, user, settings, *, user_factory, **_):
+    bare = new()
+    _login(bare, user_factory("bob@example.com"))
+    bare.get(RECOVERY)
+    bare.post(RECOVERY)
+    client, _secret = _with_totp(new, user)
+    client.get(RECOVERY)
+    client.post(RECOVERY)
+    age_authentication(client, 3600)
+    client.get(RECOVERY)
+    client.post(RECOVERY)
+
+
+@scenario("POST", "/auth/2fa/authenticate", 200, 400, 401)
+def _mfa_authenticate(new, user, settings, **_):
+    _client, secret = _with_totp(new, user)
+    new().post("/auth/2fa/authenticate", {"code": "000000"})  # nothing pending: 401
+    client = new()
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    client.post("/auth/2fa/authenticate", {"code": "not a code"})
+    client.post("/auth/2fa/authenticate", {"code": totp_code(secret, step_now() + 1)})
+
+
+@scenario("POST", "/auth/2fa/reauthenticate", 200, 400)
+def _mfa_reauthenticate(new, user, settings, **_):
+    client, secret = _with_totp(new, user)
+    client.post("/auth/2fa/reauthenticate", {"code": "000000"})
+    client.post("/auth/2fa/reauthenticate", {"code": totp_code(secret, step_now() + 1)})
 
 
 # --- WebAuthn (a software key: tests/accounts/mfa/webauthn_client.py) --------------
