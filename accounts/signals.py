@@ -32,6 +32,7 @@ class Event:
     MFA_AUTHENTICATOR_ADDED = "mfa_authenticator_added"
     MFA_AUTHENTICATOR_REMOVED = "mfa_authenticator_removed"
     MFA_RECOVERY_CODES_GENERATED = "mfa_recovery_codes_generated"
+    MFA_AUTHENTICATOR_RENAMED = "mfa_authenticator_renamed"
 
 
 class Outcome:

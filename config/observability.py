@@ -99,7 +99,9 @@ def redact_value(value: Any, name: str = "") -> Any:
     if isinstance(value, list | tuple):
         return [redact_value(v) for v in value]
     if isinstance(value, str):
-        return redact_text(value)
+        # str(): a str subclass (a TextChoices member) as its plain value, which
+        # the regex engine needs (it builds results of the input's own type).
+        return redact_text(str(value))
     return value
 
 

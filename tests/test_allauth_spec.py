@@ -34,6 +34,13 @@ from tests.accounts.mfa.helpers import (
     code,
     step_now,
 )
+from tests.accounts.mfa.webauthn_client import (
+    WEBAUTHN,
+    WEBAUTHN_AUTHENTICATE,
+    WEBAUTHN_REAUTHENTICATE,
+    SoftKey,
+)
+from tests.accounts.mfa.webauthn_client import register as webauthn_register
 from tests.conftest import PASSWORD, HeadlessClient
 from tests.wallets.conftest import EvmWallet
 from tests.wallets.helpers import sign_in as wallet_sign_in
@@ -68,19 +75,9 @@ NOT_IMPLEMENTED = {
     ],
     "trusted browsers (MFA)": [("POST", "/_allauth/browser/v1/auth/2fa/trust")],
     "WebAuthn and passkeys": [
-        ("GET", "/auth/webauthn/authenticate"),
-        ("POST", "/auth/webauthn/authenticate"),
-        ("GET", "/auth/webauthn/reauthenticate"),
-        ("POST", "/auth/webauthn/reauthenticate"),
-        ("GET", "/auth/webauthn/login"),
-        ("POST", "/auth/webauthn/login"),
         ("POST", "/auth/webauthn/signup"),
         ("GET", "/auth/webauthn/signup"),
         ("PUT", "/auth/webauthn/signup"),
-        ("GET", "/account/authenticators/webauthn"),
-        ("PUT", "/account/authenticators/webauthn"),
-        ("DELETE", "/account/authenticators/webauthn"),
-        ("POST", "/account/authenticators/webauthn"),
     ],
     "JWT tokens": [("POST", "/_allauth/app/v1/tokens/refresh")],
 }
@@ -508,6 +505,113 @@ def _mfa_reauthenticate(new, user, settings, **_):
     client.post(REAUTHENTICATE, {"code": _next_code(secret)})
     client.get("/auth/session")  # the reauthentication among the methods
     client.post(REAUTHENTICATE, {"code": codes[0]})
+
+
+# --- WebAuthn (a software key: tests/accounts/mfa/webauthn_client.py) --------------
+
+
+def _with_key(new, user) -> tuple[SpecClient, SoftKey]:
+    client, key = new(), SoftKey()
+    _login(client, user)
+    assert webauthn_register(client, key).status_code == HTTPStatus.OK
+    return client, key
+
+
+def _stale(client) -> None:
+    age_authentication(client, 3600)
+
+
+@scenario("GET", "/account/authenticators/webauthn", 200, 401, 409)
+def _webauthn_options(new, user, settings, **_):
+    client = new()
+    _login(client, user)
+    client.get(WEBAUTHN)
+    client.get(WEBAUTHN + "?passwordless")
+    _stale(client)
+    client.get(WEBAUTHN)
+    EmailAddress.objects.create(user=user, email="second@example.com")
+    fresh = new()
+    _login(fresh, user)
+    fresh.get(WEBAUTHN)
+
+
+@scenario("POST", "/account/authenticators/webauthn", 200, 400, 401, 409)
+def _webauthn_add(new, user, settings, *, user_factory, **_):
+    client, _key = _with_key(new, user)
+    client.post(WEBAUTHN, {"credential": {"type": "public-key"}})
+    webauthn_register(client, SoftKey(origin="https://evil.example"))
+    _stale(client)
+    client.post(WEBAUTHN, {"credential": {}})
+    other = user_factory("bob@example.com")
+    EmailAddress.objects.create(user=other, email="second@example.com")
+    fresh = new()
+    _login(fresh, other)
+    fresh.post(WEBAUTHN, {"credential": {}})
+
+
+def _key_id(client) -> int:
+    listing = client.get("/account/authenticators").json()["data"]
+    return next(a["id"] for a in listing if a["type"] == "webauthn")
+
+
+@scenario("PUT", "/account/authenticators/webauthn", 200, 400, 401)
+def _webauthn_rename(new, user, settings, **_):
+    client, _key = _with_key(new, user)
+    key_id = _key_id(client)
+    client.put(WEBAUTHN, {"id": key_id, "name": "Work phone"})
+    client.put(WEBAUTHN, {"id": key_id + 1000, "name": "x"})
+    _stale(client)
+    client.put(WEBAUTHN, {"id": key_id, "name": "Stale"})
+
+
+@scenario("DELETE", "/account/authenticators/webauthn", 200, 400, 401)
+def _webauthn_remove(new, user, settings, **_):
+    client, _key = _with_key(new, user)
+    key_id = _key_id(client)
+    client.delete(WEBAUTHN, {"authenticators": [key_id + 1000]})
+    _stale(client)
+    client.delete(WEBAUTHN, {"authenticators": [key_id]})
+    fresh = new()
+    fresh.post("/auth/login", {"email": user.email, "password": PASSWORD})  # mfa_authenticate
+    fresh.post(WEBAUTHN_AUTHENTICATE, {"credential": client_assertion(fresh, _key)})
+    fresh.delete(WEBAUTHN, {"authenticators": [key_id]})
+
+
+def client_assertion(client, key: SoftKey, path: str = WEBAUTHN_AUTHENTICATE) -> dict:
+    return key.get(client.get(path).json()["data"]["request_options"])
+
+
+@scenario("GET", "/auth/webauthn/authenticate", 200)
+@scenario("POST", "/auth/webauthn/authenticate", 200, 400)
+def _webauthn_authenticate(new, user, settings, **_):
+    _client, key = _with_key(new, user)
+    client = new()
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    client.post(WEBAUTHN_AUTHENTICATE, {"credential": {"type": "public-key"}})
+    client.post(WEBAUTHN_AUTHENTICATE, {"credential": client_assertion(client, key)})
+
+
+@scenario("GET", "/auth/webauthn/reauthenticate", 200)
+@scenario("POST", "/auth/webauthn/reauthenticate", 200, 400)
+def _webauthn_reauthenticate(new, user, settings, **_):
+    client, key = _with_key(new, user)
+    client.post(WEBAUTHN_REAUTHENTICATE, {"credential": "junk"})
+    credential = client_assertion(client, key, WEBAUTHN_REAUTHENTICATE)
+    client.post(WEBAUTHN_REAUTHENTICATE, {"credential": credential})
+
+
+@scenario("GET", "/auth/webauthn/login", 200)
+@scenario("POST", "/auth/webauthn/login", 200, 400)
+def _passkey_login(new, user, settings, **_):
+    settings.MFA_PASSKEY_LOGIN_ENABLED = True
+    client, key = new(), SoftKey()
+    _login(client, user)
+    options = client.get(WEBAUTHN + "?passwordless").json()["data"]["creation_options"]
+    assert client.post(WEBAUTHN, {"credential": key.create(options)}).status_code == 200
+    anonymous = new()
+    anonymous.post("/auth/webauthn/login", {"credential": {"type": "public-key"}})
+    credential = client_assertion(anonymous, key, "/auth/webauthn/login")
+    anonymous.post("/auth/webauthn/login", {"credential": credential})
 
 
 @pytest.mark.parametrize("key", sorted(SCENARIOS), ids=lambda key: f"{key[0]} {key[1]}")

@@ -28,6 +28,7 @@ _OWN_PREFIXES = (
     "EMAIL_",
     "WALLET_",
     "FRONTEND_",
+    "WEBAUTHN_",
 )
 
 
@@ -41,6 +42,8 @@ def production_env(**extra: str | None) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="signet.example.com",
         WALLET_DOMAINS="app.example.com",
         FRONTEND_URL="https://app.example.com",
+        WEBAUTHN_RP_ID="app.example.com",
+        WEBAUTHN_ORIGINS="https://app.example.com",
         EMAIL_URL="smtp+tls://signet@smtp.example.com:587",
         DATABASE_URL="postgres://signet@127.0.0.1:5432/signet",
         REDIS_URL="redis://127.0.0.1:6379/0",

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from accounts.admin_secrets import SecretSafeAdminMixin
 from accounts.mfa.models import Authenticator
 
-SHOWN = ("user", "type", "created_at", "last_used_at")
+SHOWN = ("user", "type", "name", "created_at", "last_used_at")
 
 
 def _remove_dangling_recovery_codes(user_ids) -> None:
@@ -36,6 +36,11 @@ class AuthenticatorAdmin(SecretSafeAdminMixin, admin.ModelAdmin):
     fields = SHOWN
     readonly_fields = SHOWN
     list_select_related = ("user",)
+
+    @admin.display(description="name")
+    def name(self, obj: Authenticator) -> str:
+        # A WebAuthn key's own label (what the user called it); nothing else of `data`.
+        return obj.data.get("name", "") if obj.type == Authenticator.Type.WEBAUTHN else ""
 
     def get_ordering(self, request: HttpRequest):
         return self.ordering

@@ -33,3 +33,4 @@ class MfaConfig(AppConfig):
         _append_once(authentication.login_stages, authenticate.mfa_login_stage)
         _append_once(responses.reauthentication_flow_providers, mfa_responses.reauthenticate_flows)
         _append_once(views.config_extensions, mfa_responses.mfa_config)
+        _append_once(responses.flow_providers, mfa_responses.login_flows)

@@ -3,9 +3,12 @@
 `data` holds what each type needs, secrets encrypted (accounts.mfa.crypto):
 - totp: `{"secret": <Fernet token of the base32 secret>}`;
 - recovery_codes: `{"key": <Fernet token of the HMAC key>, "hashes": [hex],
-  "used": [index], "pending": <Fernet token of the codes, until first shown>}`.
+  "used": [index], "pending": <Fernet token of the codes, until first shown>}`;
+- webauthn: `{"name", "credential": <attested credential data, base64url>,
+  "credential_id": <base64url>, "passwordless": bool?}` (accounts.mfa.webauthn).
 
-`counter` is the last TOTP time step accepted. It only moves forward, by a
+`counter` is the last TOTP time step accepted (for WebAuthn: the last
+signature counter). It only moves forward, by a
 conditional UPDATE (accounts.mfa.totp), so a code is accepted once: two
 requests racing with the same code cannot both win.
 """
@@ -23,6 +26,7 @@ class Authenticator(models.Model):
         # allauth's order: the `types` of a flow list them so.
         RECOVERY_CODES = "recovery_codes", "Recovery codes"
         TOTP = "totp", "TOTP authenticator"
+        WEBAUTHN = "webauthn", "WebAuthn"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authenticators"
@@ -35,7 +39,8 @@ class Authenticator(models.Model):
 
     # Never filterable, orderable, searchable or shown in any admin
     # (accounts.admin_secrets): the encrypted TOTP secret, the recovery codes'
-    # key and hashes, and the last used time step.
+    # key and hashes, the last used time step; WebAuthn public keys are no
+    # secret, but are no one's business either.
     SECRET_FIELDS = ("data", "counter")
 
     class Meta:

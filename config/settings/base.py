@@ -235,6 +235,32 @@ MFA_ENCRYPTION_KEY = env.list("MFA_ENCRYPTION_KEY", default=[])
 MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
 # Issuer named in authenticator apps (default: the request's host).
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="")
+# WebAuthn (accounts.mfa.webauthn): the RP ID credentials are bound to, and
+# the exact origins (scheme://host[:port]) a ceremony may come from. Local
+# defaults: FRONTEND_URL's host and origin, plus each WALLET_DOMAINS entry.
+# Production requires both.
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="") or (
+    urlsplit(FRONTEND_URL).hostname or "localhost"
+)
+WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[]) or [
+    FRONTEND_URL,
+    *(
+        f"{'http' if d.split(':')[0] in ('localhost', '127.0.0.1') else 'https'}://{d}"
+        for d in env.list("WALLET_DOMAINS", default=["localhost:8000"])
+    ),
+]
+# Passkey login (allauth's MFA_PASSKEY_LOGIN_ENABLED): sign in with a
+# WebAuthn key alone, user verification required. Off by default, as allauth.
+MFA_PASSKEY_LOGIN_ENABLED = env.bool("MFA_PASSKEY_LOGIN_ENABLED", default=False)
+# The name authenticators show for the site.
+WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Signet")
+# allauth's MFA_WEBAUTHN_USER_VERIFICATION for a second factor; a passkey
+# login always requires it.
+MFA_WEBAUTHN_USER_VERIFICATION = env.str("MFA_WEBAUTHN_USER_VERIFICATION", default="preferred")
+if MFA_WEBAUTHN_USER_VERIFICATION not in ("required", "preferred", "discouraged"):
+    raise ImproperlyConfigured(
+        "MFA_WEBAUTHN_USER_VERIFICATION must be one of required, preferred, discouraged."
+    )
 
 
 def dev_mfa_key(secret_key: str) -> list[str]:

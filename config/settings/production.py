@@ -45,6 +45,9 @@ elif _email_scheme not in _SMTP_SCHEMES:
     )
 # Encrypts TOTP secrets at rest; never derived from SECRET_KEY here. No default.
 MFA_ENCRYPTION_KEY = _required("MFA_ENCRYPTION_KEY", env.list("MFA_ENCRYPTION_KEY"))
+# Passkeys are bound to these for good: no guess from FRONTEND_URL here.
+WEBAUTHN_RP_ID = _required("WEBAUTHN_RP_ID", env.str("WEBAUTHN_RP_ID"))
+WEBAUTHN_ORIGINS = _required("WEBAUTHN_ORIGINS", env.list("WEBAUTHN_ORIGINS"))
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Only trust X-Forwarded-Proto when told the proxy in front sets it.

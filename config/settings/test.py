@@ -40,3 +40,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+WEBAUTHN_RP_ID = "app.example.com"
+WEBAUTHN_ORIGINS = ["https://app.example.com"]

@@ -56,6 +56,8 @@ PROD_ENV = {
     "SIGNET_IMAGE": "registry.example.com/signet:test",
     "DJANGO_ALLOWED_HOSTS": "signet.example.com",
     "FRONTEND_URL": "https://app.example.com",
+    "WEBAUTHN_RP_ID": "app.example.com",
+    "WEBAUTHN_ORIGINS": "https://app.example.com",
     "WALLET_DOMAINS": "app.example.com",
 }
 

@@ -8,3 +8,23 @@ from rest_framework import serializers
 class CodeInput(serializers.Serializer):
     # Codes are 6 or 8 digits; the bound keeps junk cheap to refuse.
     code = serializers.CharField(max_length=64)
+
+
+class CredentialInput(serializers.Serializer):
+    # The browser's PublicKeyCredential as JSON; fido2 parses it (size bounded there).
+    credential = serializers.JSONField()
+
+
+class AddWebAuthnInput(CredentialInput):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class UpdateWebAuthnInput(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    name = serializers.CharField(max_length=100)
+
+
+class DeleteWebAuthnInput(serializers.Serializer):
+    authenticators = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100
+    )

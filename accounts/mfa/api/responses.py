@@ -3,11 +3,14 @@ hooks accounts' responses call: reauthentication flows and /config."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from accounts.mfa import recovery_codes
 from accounts.mfa.flows.authenticate import FLOW_REAUTHENTICATE, active_types
 from accounts.mfa.models import Authenticator
 
-SUPPORTED_TYPES = [Authenticator.Type.RECOVERY_CODES.value, Authenticator.Type.TOTP.value]
+FLOW_LOGIN_WEBAUTHN = "mfa_login_webauthn"
+SUPPORTED_TYPES = [t.value for t in Authenticator.Type]  # allauth's order
 
 
 def _ts(value) -> float | None:
@@ -25,6 +28,11 @@ def authenticator_data(authenticator: Authenticator, *, codes: list[str] | None 
         data["unused_code_count"] = recovery_codes.unused_count(authenticator.data)
         if codes is not None:
             data["unused_codes"] = codes
+    elif authenticator.type == Authenticator.Type.WEBAUTHN:
+        data["id"] = authenticator.pk
+        data["name"] = authenticator.data.get("name", "")
+        if "passwordless" in authenticator.data:
+            data["is_passwordless"] = authenticator.data["passwordless"]
     return data
 
 
@@ -33,5 +41,15 @@ def reauthenticate_flows(user) -> list[dict]:
     return [{"id": FLOW_REAUTHENTICATE, "types": types}] if types else []
 
 
+def login_flows(request) -> list[dict]:
+    """accounts.api.responses.flow_providers: passkey login, when enabled."""
+    return [{"id": FLOW_LOGIN_WEBAUTHN}] if settings.MFA_PASSKEY_LOGIN_ENABLED else []
+
+
 def mfa_config(request) -> dict:
-    return {"mfa": {"supported_types": SUPPORTED_TYPES, "passkey_login_enabled": False}}
+    return {
+        "mfa": {
+            "supported_types": SUPPORTED_TYPES,
+            "passkey_login_enabled": settings.MFA_PASSKEY_LOGIN_ENABLED,
+        }
+    }

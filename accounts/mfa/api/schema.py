@@ -23,7 +23,7 @@ from accounts.mfa.api import inputs
 
 VIEWS = "accounts.mfa.api.views."
 AUTH_TAG, ACCOUNT_TAG = "Authentication: 2FA", "Account: 2FA"
-TYPES = ["recovery_codes", "totp"]
+TYPES = ["recovery_codes", "totp", "webauthn"]
 
 
 class AuthenticatorSerializer(serializers.Serializer):
@@ -141,5 +141,138 @@ document(
         {200: OpenApiResponse(RecoveryCodesResponse, "The new codes."), 401: REAUTHENTICATE},
         errors={400: [Code.CANNOT_GENERATE_RECOVERY_CODES]},
         tag=ACCOUNT_TAG,
+    ),
+)
+
+
+class WebAuthnAuthenticatorSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=TYPES, help_text="`webauthn`.")
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    is_passwordless = serializers.BooleanField(
+        required=False, help_text="Whether the key is a passkey; absent when unknown."
+    )
+    created_at = serializers.FloatField(help_text="Unix timestamp.")
+    last_used_at = serializers.FloatField(allow_null=True, help_text="Unix timestamp.")
+
+
+class WebAuthnAddedMetaSerializer(serializers.Serializer):
+    recovery_codes_generated = serializers.BooleanField()
+
+
+class CreationOptionsSerializer(serializers.Serializer):
+    creation_options = serializers.DictField(
+        help_text="`{publicKey: ...}` for `PublicKeyCredential.parseCreationOptionsFromJSON()`."
+    )
+
+
+class RequestOptionsSerializer(serializers.Serializer):
+    request_options = serializers.DictField(
+        help_text="`{publicKey: ...}` for `PublicKeyCredential.parseRequestOptionsFromJSON()`."
+    )
+
+
+WebAuthnResponse = envelope("WebAuthnAuthenticatorResponse", WebAuthnAuthenticatorSerializer)
+WebAuthnAddedResponse = envelope(
+    "AddWebAuthnAuthenticatorResponse",
+    WebAuthnAuthenticatorSerializer,
+    meta=WebAuthnAddedMetaSerializer,
+)
+CreationOptionsResponse = envelope("WebAuthnCreationOptionsResponse", CreationOptionsSerializer)
+RequestOptionsResponse = envelope("WebAuthnRequestOptionsResponse", RequestOptionsSerializer)
+CREDENTIAL_ERRORS = {400: [Code.INCORRECT_CODE]}
+CREDENTIAL = (
+    " `credential` is the browser's PublicKeyCredential as JSON (`toJSON()`), for the "
+    "challenge of the last GET of this path in this session; each challenge is used once."
+)
+
+document(
+    VIEWS + "WebAuthnApi",
+    get=ApiOperation(
+        "WebAuthn creation options to add a key (`?passwordless` for a passkey)",
+        {200: OpenApiResponse(CreationOptionsResponse, "The options."), 401: REAUTHENTICATE},
+        errors={409: [Code.UNVERIFIED_EMAIL]},
+        tag=ACCOUNT_TAG,
+    ),
+    post=ApiOperation(
+        "Add a WebAuthn key from the ceremony's credential",
+        {200: OpenApiResponse(WebAuthnAddedResponse, "Added."), 401: REAUTHENTICATE},
+        errors={**CREDENTIAL_ERRORS, 409: [Code.UNVERIFIED_EMAIL, Code.CONFLICT]},
+        request=inputs.AddWebAuthnInput,
+        description="`name` defaults to allauth's (`Master key`, `Backup key`, ...)." + CREDENTIAL,
+        tag=ACCOUNT_TAG,
+    ),
+    put=ApiOperation(
+        "Rename a WebAuthn key",
+        {200: OpenApiResponse(WebAuthnResponse, "Renamed."), 401: REAUTHENTICATE},
+        errors={400: [Code.INVALID]},
+        request=inputs.UpdateWebAuthnInput,
+        tag=ACCOUNT_TAG,
+    ),
+    delete=ApiOperation(
+        "Remove WebAuthn keys (recovery codes left alone go with them)",
+        {200: OpenApiResponse(EmptyResponse, "Removed."), 401: REAUTHENTICATE},
+        errors={400: [Code.INVALID]},
+        request=inputs.DeleteWebAuthnInput,
+        tag=ACCOUNT_TAG,
+    ),
+)
+document(
+    VIEWS + "WebAuthnAuthenticateApi",
+    get=ApiOperation(
+        "WebAuthn request options for the pending `mfa_authenticate`",
+        {
+            200: OpenApiResponse(RequestOptionsResponse, "The options."),
+            401: not_authenticated("No sign-in awaits a second factor."),
+        },
+        errors={409: [Code.ALREADY_AUTHENTICATED]},
+        tag=AUTH_TAG,
+    ),
+    post=ApiOperation(
+        "Complete a sign-in with a WebAuthn assertion (`mfa_authenticate`)",
+        {
+            200: authenticated("Signed in: a `mfa` method of type `webauthn` follows."),
+            401: not_authenticated("No sign-in awaits a second factor."),
+        },
+        errors={**CREDENTIAL_ERRORS, 409: [Code.ALREADY_AUTHENTICATED]},
+        request=inputs.CredentialInput,
+        description="A counter that does not move forward (a cloned key) is refused." + CREDENTIAL,
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+)
+document(
+    VIEWS + "WebAuthnReauthenticateApi",
+    get=ApiOperation(
+        "WebAuthn request options to reauthenticate",
+        {200: OpenApiResponse(RequestOptionsResponse, "The options.")},
+        tag=AUTH_TAG,
+    ),
+    post=ApiOperation(
+        "Reauthenticate with a WebAuthn assertion (`mfa_reauthenticate`)",
+        {200: authenticated("A `mfa` method with `reauthenticated: true` is added.")},
+        errors=CREDENTIAL_ERRORS,
+        request=inputs.CredentialInput,
+        description=CREDENTIAL.strip(),
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+)
+document(
+    VIEWS + "WebAuthnLoginApi",
+    get=ApiOperation(
+        "WebAuthn request options for passkey login (`mfa_login_webauthn`)",
+        {200: OpenApiResponse(RequestOptionsResponse, "Options for any discoverable key.")},
+        errors={404: [Code.NOT_FOUND], 409: [Code.ALREADY_AUTHENTICATED]},
+        tag=AUTH_TAG,
+    ),
+    post=ApiOperation(
+        "Sign in with a passkey alone",
+        {200: authenticated("Signed in: one `mfa` method, `passwordless: true`.")},
+        errors={**CREDENTIAL_ERRORS, 404: [Code.NOT_FOUND], 409: [Code.ALREADY_AUTHENTICATED]},
+        request=inputs.CredentialInput,
+        description="Needs MFA_PASSKEY_LOGIN_ENABLED; user verification is required." + CREDENTIAL,
+        tag=AUTH_TAG,
+        rate_limited=True,
     ),
 )

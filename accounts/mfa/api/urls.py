@@ -16,4 +16,16 @@ urlpatterns = [
         views.RecoveryCodesApi.as_view(),
         name="mfa_recovery_codes",
     ),
+    path("account/authenticators/webauthn", views.WebAuthnApi.as_view(), name="mfa_webauthn"),
+    path(
+        "auth/webauthn/authenticate",
+        views.WebAuthnAuthenticateApi.as_view(),
+        name="mfa_webauthn_authenticate",
+    ),
+    path("auth/webauthn/login", views.WebAuthnLoginApi.as_view(), name="mfa_webauthn_login"),
+    path(
+        "auth/webauthn/reauthenticate",
+        views.WebAuthnReauthenticateApi.as_view(),
+        name="mfa_webauthn_reauthenticate",
+    ),
 ]

@@ -9,10 +9,11 @@ from django.conf import settings
 from accounts.api import responses
 from accounts.api.base import AuthenticatedApi, HeadlessApi
 from accounts.api.errors import ApiError, Code
-from accounts.mfa import totp
+from accounts.mfa import totp, webauthn
 from accounts.mfa.api import inputs
 from accounts.mfa.api.responses import authenticator_data
 from accounts.mfa.flows import authenticate, manage
+from accounts.mfa.flows import webauthn as webauthn_flows
 from accounts.mfa.models import Authenticator
 
 
@@ -85,4 +86,97 @@ class ReauthenticateApi(AuthenticatedApi):
     def post(self, request, **kwargs):
         code = self.input(inputs.CodeInput)["code"]
         authenticate.mfa_reauthenticate(request._request, code=code)
+        return responses.auth_response(request)
+
+
+class WebAuthnApi(MfaApi):
+    def get(self, request, **kwargs):
+        options = webauthn_flows.webauthn_creation_options(
+            request._request, user=request.user, passwordless="passwordless" in request.GET
+        )
+        return responses.respond(request, {"creation_options": options})
+
+    def post(self, request, **kwargs):
+        data = self.input(inputs.AddWebAuthnInput)
+        authenticator, generated = webauthn_flows.webauthn_add(
+            request._request, user=request.user, name=data["name"], credential=data["credential"]
+        )
+        meta = {"recovery_codes_generated": generated}
+        return responses.respond(request, authenticator_data(authenticator), meta=meta)
+
+    def put(self, request, **kwargs):
+        data = self.input(inputs.UpdateWebAuthnInput)
+        authenticator = webauthn_flows.webauthn_rename(
+            request._request, user=request.user, authenticator_id=data["id"], name=data["name"]
+        )
+        return responses.respond(request, authenticator_data(authenticator))
+
+    def delete(self, request, **kwargs):
+        ids = self.input(inputs.DeleteWebAuthnInput)["authenticators"]
+        webauthn_flows.webauthn_remove(request._request, user=request.user, authenticator_ids=ids)
+        return responses.respond(request)
+
+
+class WebAuthnAuthenticateApi(HeadlessApi):
+    """`mfa_authenticate` with a WebAuthn assertion: options, then the credential."""
+
+    def _stage(self, request):
+        if request.user.is_authenticated:
+            raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+        return authenticate.pending_user(request._request)
+
+    def get(self, request, **kwargs):
+        stage = self._stage(request)
+        if stage is None:
+            return responses.auth_response(request)
+        options = webauthn.authentication_begin(
+            request._request, user=stage[0], purpose=webauthn.Purpose.AUTHENTICATE
+        )
+        return responses.respond(request, {"request_options": options})
+
+    def post(self, request, **kwargs):
+        stage = self._stage(request)
+        if stage is None:
+            return responses.auth_response(request)
+        user, pending = stage
+        credential = self.input(inputs.CredentialInput)["credential"]
+        webauthn_flows.webauthn_authenticate(
+            request._request, user=user, pending=pending, credential=credential
+        )
+        return responses.auth_response(request)
+
+
+class WebAuthnReauthenticateApi(AuthenticatedApi):
+    def get(self, request, **kwargs):
+        options = webauthn.authentication_begin(
+            request._request, user=request.user, purpose=webauthn.Purpose.REAUTHENTICATE
+        )
+        return responses.respond(request, {"request_options": options})
+
+    def post(self, request, **kwargs):
+        credential = self.input(inputs.CredentialInput)["credential"]
+        webauthn_flows.webauthn_reauthenticate(request._request, credential=credential)
+        return responses.auth_response(request)
+
+
+class WebAuthnLoginApi(HeadlessApi):
+    """Passkey login, when MFA_PASSKEY_LOGIN_ENABLED (else 404, as allauth
+    has no such route then)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not settings.MFA_PASSKEY_LOGIN_ENABLED:
+            raise ApiError(404, Code.NOT_FOUND, "Passkey login is not enabled.")
+        if request.user.is_authenticated:
+            raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+
+    def get(self, request, **kwargs):
+        options = webauthn.authentication_begin(
+            request._request, user=None, purpose=webauthn.Purpose.LOGIN
+        )
+        return responses.respond(request, {"request_options": options})
+
+    def post(self, request, **kwargs):
+        credential = self.input(inputs.CredentialInput)["credential"]
+        webauthn_flows.webauthn_login(request._request, credential=credential)
         return responses.auth_response(request)

@@ -36,7 +36,7 @@ FLOW_REAUTHENTICATE = "mfa_reauthenticate"
 METHOD = "mfa"
 Type = Authenticator.Type
 # Types that make a sign-in stop at the stage: recovery codes alone never do.
-STAGE_TYPES = frozenset({Type.TOTP})
+STAGE_TYPES = frozenset({Type.TOTP, Type.WEBAUTHN})
 
 
 def active_types(user) -> list[str]:

@@ -57,3 +57,20 @@ def test_deleting_the_totp_removes_dangling_codes(admin_client, row, user):
     response = admin_client.post(f"/admin/mfa/authenticator/{row.pk}/delete/", {"post": "yes"})
     assert response.status_code == HTTPStatus.FOUND
     assert not Authenticator.objects.filter(user=user).exists()
+
+
+def test_a_webauthn_key_shows_its_name_and_not_its_credential(admin_client, user):
+    key = Authenticator.objects.create(
+        user=user,
+        type="webauthn",
+        data={
+            "name": "Work laptop",
+            "credential": "pQECAyYgASFYIPUBLICKEY",
+            "credential_id": "CREDID",
+        },
+        counter=7,
+    )
+    for url in ("/admin/mfa/authenticator/", f"/admin/mfa/authenticator/{key.pk}/change/"):
+        text = admin_client.get(url).content.decode()
+        assert "WebAuthn" in text and "Work laptop" in text
+        assert "PUBLICKEY" not in text and "CREDID" not in text

@@ -42,7 +42,10 @@ def test_codes_follow_rfc_6238(at, expected):
 
 def test_config_lists_the_supported_types(headless):
     mfa = headless.get("/config").json()["data"]["mfa"]
-    assert mfa == {"supported_types": ["recovery_codes", "totp"], "passkey_login_enabled": False}
+    assert mfa == {
+        "supported_types": ["recovery_codes", "totp", "webauthn"],
+        "passkey_login_enabled": False,
+    }
 
 
 def test_setup_shows_a_new_secret_as_404(logged_in):

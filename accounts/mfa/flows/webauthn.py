@@ -1,0 +1,184 @@
+"""WebAuthn as a second factor: adding, renaming and removing credentials,
+and completing a sign-in or a reauthentication with an assertion.
+
+Every change needs a recent authentication and emits an audit event, as the
+TOTP ones (manage.py); rows change under a lock on the user row.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.api.errors import ApiError, Code
+from accounts.flows.authentication import add_method, login_user, method_record
+from accounts.flows.reauthentication import require_reauthentication
+from accounts.mfa import webauthn
+from accounts.mfa.flows.manage import (
+    _recovery_codes_create,
+    authenticator_get,
+    can_add_authenticator,
+)
+from accounts.mfa.models import Authenticator
+from accounts.models import User
+from accounts.ratelimit import Action, consume
+from accounts.signals import Event, Outcome, emit
+
+Type = Authenticator.Type
+METHOD = "mfa"
+# Plain strings for the audit detail and method records (not the enum).
+WEBAUTHN = Type.WEBAUTHN.value
+Purpose = webauthn.Purpose
+
+
+def _name_default(user) -> str:
+    # allauth's names, so the SPA shows what it would against allauth.
+    count = Authenticator.objects.filter(user_id=user.pk, type=WEBAUTHN).count()
+    return ["Master key", "Backup key"][count] if count < 2 else f"Key nr. {count + 1}"
+
+
+def webauthn_creation_options(request: HttpRequest, *, user, passwordless: bool) -> dict:
+    require_reauthentication(request)
+    can_add_authenticator(user)
+    return webauthn.registration_begin(
+        request, user=user, passwordless=passwordless, purpose=Purpose.REGISTER
+    )
+
+
+def webauthn_add(
+    request: HttpRequest, *, user, name: str, credential
+) -> tuple[Authenticator, bool]:
+    """Register the credential the creation options asked for; recovery codes
+    come with the first factor, as in allauth. True: codes were generated."""
+    require_reauthentication(request)
+    can_add_authenticator(user)
+    registered = webauthn.registration_complete(
+        request, user=user, credential=credential, purpose=Purpose.REGISTER
+    )
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        rows = Authenticator.objects.filter(user_id=user.pk, type=WEBAUTHN)
+        if rows.filter(data__credential_id=registered.data["credential_id"]).exists():
+            raise ApiError(409, Code.CONFLICT, "This key is already registered.")
+        data = {"name": name or _name_default(user), **registered.data}
+        if registered.passwordless is not None:
+            data["passwordless"] = registered.passwordless
+        authenticator = Authenticator.objects.create(
+            user=user, type=Type.WEBAUTHN, data=data, counter=registered.sign_count
+        )
+        codes = None
+        if authenticator_get(user, Type.RECOVERY_CODES) is None:
+            codes = _recovery_codes_create(user)
+    emit(request, Event.MFA_AUTHENTICATOR_ADDED, user=user, method=METHOD, type=WEBAUTHN)
+    if codes is not None:
+        emit(
+            request, Event.MFA_AUTHENTICATOR_ADDED, user=user, method=METHOD,
+            type=Type.RECOVERY_CODES.value,
+        )  # fmt: skip
+    return authenticator, codes is not None
+
+
+def _own(user, ids) -> list[Authenticator]:
+    rows = list(Authenticator.objects.filter(user_id=user.pk, type=Type.WEBAUTHN, pk__in=ids))
+    if len(rows) != len(set(ids)):
+        raise ApiError(400, Code.INVALID, "Select a valid choice.", "authenticators")
+    return rows
+
+
+def webauthn_rename(
+    request: HttpRequest, *, user, authenticator_id: int, name: str
+) -> Authenticator:
+    authenticator = Authenticator.objects.filter(
+        user_id=user.pk, type=Type.WEBAUTHN, pk=authenticator_id
+    ).first()
+    if authenticator is None:
+        raise ApiError(400, Code.INVALID, "Select a valid choice.", "id")
+    require_reauthentication(request)
+    with transaction.atomic():
+        locked = Authenticator.objects.select_for_update().get(pk=authenticator.pk)
+        locked.data["name"] = name
+        locked.save(update_fields=["data"])
+    emit(request, Event.MFA_AUTHENTICATOR_RENAMED, user=user, method=METHOD, type=WEBAUTHN)
+    return locked
+
+
+def webauthn_remove(request: HttpRequest, *, user, authenticator_ids: list[int]) -> None:
+    """Remove the credentials, and the recovery codes they leave dangling (allauth)."""
+    _own(user, authenticator_ids)
+    require_reauthentication(request)
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        removed = Authenticator.objects.filter(
+            user_id=user.pk, type=Type.WEBAUTHN, pk__in=authenticator_ids
+        ).delete()[0]
+        dangling = Authenticator.objects.filter(user_id=user.pk)
+        dangling_types = []
+        if not dangling.exclude(type=Type.RECOVERY_CODES).exists():
+            dangling_types = list(dangling.values_list("type", flat=True))
+            dangling.delete()
+    for type_ in [WEBAUTHN] * removed + dangling_types:
+        emit(request, Event.MFA_AUTHENTICATOR_REMOVED, user=user, method=METHOD, type=type_)
+
+
+def _verified(request: HttpRequest, *, user, credential, purpose: str, event: str):
+    attempt = consume(request, Action.MFA_AUTHENTICATE, user=user)
+    try:
+        authenticator = webauthn.authentication_complete(
+            request, user=user, credential=credential, purpose=purpose, bound_user_id=user.pk
+        )
+    except ApiError:
+        emit(request, event, user=user, outcome=Outcome.FAILURE, method=METHOD, type=WEBAUTHN)
+        raise
+    attempt.refund()
+    return authenticator
+
+
+def webauthn_authenticate(request: HttpRequest, *, user, pending: dict, credential) -> None:
+    """Complete the pending `mfa_authenticate` sign-in with an assertion."""
+    authenticator = _verified(
+        request, user=user, credential=credential, purpose=Purpose.AUTHENTICATE,
+        event=Event.MFA_AUTHENTICATED,
+    )  # fmt: skip
+    emit(request, Event.MFA_AUTHENTICATED, user=user, method=METHOD, type=WEBAUTHN)
+    login_user(request, user, pending["record"])
+    add_method(request, method_record(METHOD, id=authenticator.pk, type=WEBAUTHN))
+
+
+def webauthn_reauthenticate(request: HttpRequest, *, credential) -> None:
+    user = request.user
+    authenticator = _verified(
+        request, user=user, credential=credential, purpose=Purpose.REAUTHENTICATE,
+        event=Event.REAUTHENTICATED,
+    )  # fmt: skip
+    record = method_record(METHOD, id=authenticator.pk, type=WEBAUTHN, reauthenticated=True)
+    add_method(request, record)
+    emit(request, Event.REAUTHENTICATED, user=user, method=METHOD, type=WEBAUTHN)
+
+
+def _passkey_user(credential) -> User:
+    handle = webauthn.user_handle(credential)
+    user = None
+    if handle and handle.isdigit() and len(handle) < 20:
+        user = User.objects.filter(pk=int(handle), is_active=True).first()
+    if user is None:
+        raise webauthn.incorrect()
+    return user
+
+
+def webauthn_login(request: HttpRequest, *, credential) -> None:
+    """Passkey login (`mfa_login_webauthn`): the assertion of a discoverable
+    key, user verified, is both factors, so no `mfa_authenticate` stage
+    follows (allauth). The user handle only says whose keys to check it
+    against: an unverified claim until the signature matches one of them."""
+    attempt = consume(request, Action.LOGIN)
+    user = _passkey_user(credential)
+    try:
+        authenticator = webauthn.authentication_complete(
+            request, user=user, credential=credential, purpose=Purpose.LOGIN, bound_user_id=None
+        )
+    except ApiError:
+        emit(request, Event.LOGIN, user=user, outcome=Outcome.FAILURE, method=METHOD)
+        raise
+    attempt.refund()
+    record = method_record(METHOD, id=authenticator.pk, type=WEBAUTHN, passwordless=True)
+    login_user(request, user, record)
