@@ -39,9 +39,9 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
-        """accounts.emails' spelling where it applies; Django's otherwise, so
+        """accounts.email_spelling's spelling where it applies; Django's otherwise, so
         callers outside the API (the admin's forms) keep their own errors."""
-        from accounts.emails import InvalidEmail, normalize_email
+        from accounts.email_spelling import InvalidEmail, normalize_email
 
         try:
             return normalize_email(email or "")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
-from accounts import emails
+from accounts import email_spelling
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.authentication import (
@@ -29,7 +29,7 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
     mandatory: the account opens through the link mailed to the address.
     An unknown email costs the same password hash, so timing tells nothing.
     """
-    email = emails.normalized(email)
+    email = email_spelling.normalized(email)
     _login, failed = consume_all(request, [(Action.LOGIN, None), (Action.LOGIN_FAILED, email)])
     user = authenticate(request, username=email, password=password, pending_signup=True)
     if user is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from accounts import emails, mail
+from accounts import email_spelling, emails, mail
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.authentication import email_origin, end_sessions_created_with
@@ -18,7 +18,7 @@ def email_addresses(user: User) -> list[EmailAddress]:
 
 
 def _own(user: User, email: str) -> EmailAddress:
-    email = emails.normalized(email)
+    email = email_spelling.normalized(email)
     address = emails.addresses_of(email).filter(user=user).first()
     if address is None:
         raise ApiError(
@@ -56,7 +56,7 @@ def email_address_add(request: HttpRequest, *, user: User, email: str) -> None:
     does (accounts.flows.email_verification). The mail goes out inside the
     transaction, so a mail server outage (503) adds nothing.
     """
-    email = emails.normalized(email)
+    email = email_spelling.normalized(email)
     if emails.addresses_of(email).filter(user=user).exists():
         raise ApiError(
             400, Code.EMAIL_TAKEN, "This address is already assigned to your account.", "email"

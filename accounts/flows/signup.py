@@ -31,7 +31,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from accounts import emails, mail
+from accounts import email_spelling, emails, mail
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.authentication import Method, complete_login, method_record, set_pending
@@ -91,7 +91,7 @@ def signup(request: HttpRequest, *, email: str, password: str) -> None:
     """Sign up; afterwards the session is logged in or awaits verification."""
     mandatory = settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
     hide = settings.ACCOUNT_PREVENT_ENUMERATION and mandatory
-    email = emails.normalized(email)
+    email = email_spelling.normalized(email)
     taken = ApiError(
         400, Code.EMAIL_TAKEN, "A user is already registered with this email address.", "email"
     )
