@@ -23,15 +23,18 @@ until it exists, a JWT-shaped Bearer value authenticates nobody (401).
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 from django.http import HttpRequest
 
+from config.patterns import request_pattern
+
 API_PREFIX = "/_allauth/"
 
 # JWS compact serialization: header.payload.signature, each base64url.
-_JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_JWT_SHAPE = request_pattern(
+    "bearer.jwt_shape", r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", attacks=("a.", "a")
+)
 
 
 class Client(StrEnum):
