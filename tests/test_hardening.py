@@ -15,7 +15,7 @@ from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
-from config.security import BoundedJSONParser, nesting_exceeds
+from accounts.security import BoundedJSONParser, nesting_exceeds
 from tests.conftest import PASSWORD
 from tests.test_schema import assert_documented
 

@@ -21,8 +21,8 @@ import pytest
 import accounts
 import config
 import wallets
+from accounts.security import nesting_exceeds
 from config.patterns import REQUEST_PATTERNS, RequestPattern
-from config.security import nesting_exceeds
 
 SIZE = 64 * 1024
 SHRINK = 8  # the reference input is SIZE / SHRINK long
@@ -118,7 +118,7 @@ def test_every_pattern_takes_text_that_is_not_utf8(pattern: RequestPattern):
 
 
 def test_match_positions_index_the_callers_text():
-    from config.observability import redact_text
+    from accounts.observability import redact_text
 
     assert (
         redact_text("\ud800 token=abc \u00e9 key=d")
