@@ -32,9 +32,7 @@ from config.patterns import request_pattern
 API_PREFIX = "/_allauth/"
 
 # JWS compact serialization: header.payload.signature, each base64url.
-_JWT_SHAPE = request_pattern(
-    "bearer.jwt_shape", r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", attacks=("a.", "a")
-)
+_JWT_SHAPE = request_pattern("clients.jwt_shape", r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class Client(StrEnum):

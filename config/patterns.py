@@ -33,6 +33,10 @@ _SURROGATES = dict.fromkeys(range(0xD800, 0xE000), "\ufffd")
 
 
 def _utf8(text: str) -> str:
+    # re2's sub() builds its result with `type(text)()`: a str subclass such as a
+    # TextChoices member (an audit detail's `type`) cannot be built so (a 500).
+    # str.__str__ gives its plain str value.
+    text = str.__str__(text)
     return text if text.isascii() else text.translate(_SURROGATES)
 
 
