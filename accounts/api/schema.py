@@ -22,12 +22,13 @@ from accounts.api.openapi import (
     envelope,
     not_authenticated,
 )
+from accounts.flows.email_verification import Verification
 
 
 class AccountConfigSerializer(serializers.Serializer):
     login_methods = serializers.ListField(child=serializers.CharField())
     is_open_for_signup = serializers.BooleanField()
-    email_verification = serializers.ChoiceField(choices=["none", "optional", "mandatory"])
+    email_verification = serializers.ChoiceField(choices=[mode.value for mode in Verification])
     email_verification_by_code_enabled = serializers.BooleanField()
     login_by_code_enabled = serializers.BooleanField()
     password_reset_by_code_enabled = serializers.BooleanField()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from enum import StrEnum
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
@@ -18,7 +19,7 @@ from accounts.signals import Event, emit
 BACKEND = "accounts.backends.CachedModelBackend"
 
 
-class Method:
+class Method(StrEnum):
     PASSWORD = "password"
     PASSWORD_RESET = "password_reset"
     WALLET = "wallet"
@@ -99,7 +100,7 @@ def add_method(request: HttpRequest, record: dict) -> None:
     session[skeys.METHODS] = [*session.get(skeys.METHODS, []), record]
 
 
-def logout_user(request: HttpRequest) -> None:
+def user_logout(request: HttpRequest) -> None:
     user = request.user if request.user.is_authenticated else None
     logout(request)
     if user is not None:
