@@ -14,11 +14,9 @@ from accounts.api.base import AuthenticatedApi, HeadlessApi, reauthentication_re
 from accounts.api.errors import ApiError, Code
 from accounts.flows import email_verification, manage_email, password_change, password_reset
 from accounts.flows.password_login import password_login, password_reauthenticate
-from accounts.flows.reauthentication import require_reauthentication
-from accounts.flows.signin import end_sessions, user_logout, user_sessions
+from accounts.flows.signin import user_logout, user_sessions, user_sessions_end
 from accounts.flows.signup import user_signup
 from accounts.sessions import public_id
-from accounts.signals import Event, emit
 
 
 def _already_authenticated(request) -> None:
@@ -158,22 +156,8 @@ class SessionsApi(AuthenticatedApi):
         return self._list(request)
 
     def delete(self, request, **kwargs):
-        ids = list(dict.fromkeys(self.input(inputs.EndSessionsInput)["sessions"]))
-        sessions = {s.public_id: s.session_key for s in user_sessions(request.user)}
-        unknown = [str(i) for i in ids if i not in sessions]
-        if unknown:
-            # allauth's answer (a ModelMultipleChoiceField): 400 invalid_choice.
-            message = "Unknown session id: " + ", ".join(unknown)
-            raise ApiError(400, Code.INVALID_CHOICE, message, "sessions")
-        current = public_id(request.session, request.session.session_key)
-        others = [i for i in ids if i != current]
-        if others:  # ending only this session (a logout) needs no step-up
-            require_reauthentication(request)
-        end_sessions([sessions[i] for i in others])
-        for _ in others:
-            emit(request._request, Event.SESSION_ENDED, user=request.user)
-        if current in ids:
-            user_logout(request._request)
+        ids = self.input(inputs.EndSessionsInput)["sessions"]
+        if user_sessions_end(request._request, ids=ids):
             return responses.auth_response(request)
         return self._list(request)
 
