@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.net import client_ip, rate_limit_network
 from accounts.redis import redis_client, redis_key
 from accounts.signals import Event, Outcome, emit

@@ -39,8 +39,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from accounts.api.errors import Code
 from accounts.clients import Client, client_for_path
+from accounts.errors import Code
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Flow ids from allauth's spec (its Flow.id enum) that Signet answers with.

@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from accounts.api import inputs
-from accounts.api.errors import Code
 from accounts.api.openapi import (
     ApiOperation,
     EmptyResponse,
@@ -22,6 +21,7 @@ from accounts.api.openapi import (
     envelope,
     not_authenticated,
 )
+from accounts.errors import Code
 from accounts.flows.email_verification import Verification
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from accounts.api import inputs, responses
 from accounts.api.base import AuthenticatedApi, HeadlessApi, reauthentication_required
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows import email_verification, manage_email, password_change, password_reset
 from accounts.flows.password_login import password_login, password_reauthenticate
 from accounts.flows.signin import user_logout, user_sessions, user_sessions_end

@@ -23,7 +23,7 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 
 from accounts import email_spelling, emails, mail, usercache
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows.signin import (
     Method,
     complete_login,

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import email_spelling, emails, mail
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.signin import email_origin, end_sessions_created_with
 from accounts.models import EmailAddress, User

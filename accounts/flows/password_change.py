@@ -6,7 +6,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows.passwords import check_new_password
 from accounts.flows.signin import end_other_sessions
 from accounts.ratelimit import Action, consume

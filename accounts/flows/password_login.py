@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
 from accounts import email_spelling
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.email_verification import Verification
 from accounts.flows.signin import (

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.http import base36_to_int, int_to_base36
 
 from accounts import email_spelling, emails, mail
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows.passwords import check_new_password
 from accounts.flows.signin import end_sessions, user_sessions
 from accounts.models import User

@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import email_spelling, emails, mail
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.email_verification import Verification
 from accounts.flows.passwords import check_new_password

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from config.patterns import request_pattern
 from wallets.chains import Challenge, MessageFields
 from wallets.challenges import (

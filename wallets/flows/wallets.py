@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import emails, usercache
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import require_reauthentication
 from accounts.flows.signin import (
     Method,
