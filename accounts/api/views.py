@@ -147,7 +147,7 @@ class ManageEmailApi(AuthenticatedApi):
         return self._list(request)
 
     def _list(self, request):
-        addresses = manage_email.email_addresses(request.user)
+        addresses = manage_email.email_address_list(user=request.user)
         return responses.respond(request, responses.email_addresses_data(addresses))
 
 

@@ -15,7 +15,7 @@ from accounts.ratelimit import Action, consume
 RESEND_COOLDOWN = "Too many verification mails were sent to this address; try again later."
 
 
-def email_addresses(user: User) -> list[EmailAddress]:
+def email_address_list(*, user: User) -> list[EmailAddress]:
     return list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
 
 
