@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 
-from accounts import email_spelling
+from accounts import emails
 from accounts.errors import ApiError
 from accounts.ratelimit import Action, consume_all
 
@@ -25,8 +25,8 @@ class RateLimitedAdminLoginForm(AdminAuthenticationForm):
         try:
             # The API's spelling of the account (accounts.emails), so that `kİm@` and
             # `kim@` are one budget here as there.
-            account = email_spelling.normalize_email(username)
-        except email_spelling.InvalidEmail:
+            account = emails.normalize_email(username)
+        except emails.InvalidEmail:
             account = username
         try:
             _all, failed = consume_all(

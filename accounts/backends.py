@@ -24,7 +24,7 @@ from django.contrib import auth
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from accounts import email_spelling, emails, usercache
+from accounts import emails, usercache
 from accounts.models import User
 
 
@@ -43,8 +43,8 @@ class CachedModelBackend(ModelBackend):
         if username is None or password is None:
             return None
         try:
-            email = email_spelling.normalize_email(username)
-        except email_spelling.InvalidEmail:
+            email = emails.normalize_email(username)
+        except emails.InvalidEmail:
             address = None
         else:
             address = emails.password_login_address(email, pending_signup=pending_signup)

@@ -1,5 +1,4 @@
-"""One spelling of an email address, below the models (accounts.models
-normalizes with it; accounts.emails says who an address belongs to).
+"""One spelling of an email address (accounts.emails says who owns one).
 
 `normalize_email` is the only spelling Signet stores, looks up and keys rate
 limits on (signup, login, password reset, adding an address, the limiter):
@@ -28,8 +27,6 @@ import unicodedata
 import idna
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-
-from accounts.errors import ApiError, Code
 
 # The column's length (RFC 5321's path limit); checked before NFKC (which may
 # lengthen a string) and after it.
@@ -60,14 +57,6 @@ def normalize_email(raw: str) -> str:
     except ValidationError:
         raise InvalidEmail(raw) from None
     return email
-
-
-def normalized(raw: str, param: str = "email") -> str:
-    """`normalize_email` for request input: 400 `invalid` on `param` if it fails."""
-    try:
-        return normalize_email(raw)
-    except InvalidEmail:
-        raise ApiError(400, Code.INVALID, "Enter a valid email address.", param) from None
 
 
 def email_key(email: str) -> str:

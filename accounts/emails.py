@@ -1,4 +1,5 @@
-"""Who an email address belongs to (its spelling: accounts.email_spelling).
+"""Who an email address belongs to; its one spelling is accounts.email_spelling's
+(re-exported here: `normalize_email`, `InvalidEmail`, `email_key`).
 
 Ownership (API.md v1.1): an address belongs to the one user who verified it.
 An unverified row is a claim: any number of users may hold one, and none of
@@ -15,8 +16,17 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
-from accounts.email_spelling import email_key
+from accounts.api.errors import ApiError, Code
+from accounts.email_spelling import InvalidEmail, email_key, normalize_email
 from accounts.models import EmailAddress
+
+
+def normalized(raw: str, param: str = "email") -> str:
+    """`normalize_email` for request input: 400 `invalid` on `param` if it fails."""
+    try:
+        return normalize_email(raw)
+    except InvalidEmail:
+        raise ApiError(400, Code.INVALID, "Enter a valid email address.", param) from None
 
 
 def addresses_of(email: str) -> QuerySet[EmailAddress]:

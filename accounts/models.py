@@ -23,6 +23,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.email_spelling import InvalidEmail, normalize_email
 from accounts.userversions import AUTH_FIELDS, UNCACHED_FIELDS, UserDataQuerySet
 
 
@@ -41,7 +42,6 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[
     def normalize_email(cls, email: str | None) -> str:
         """accounts.email_spelling's spelling where it applies; Django's otherwise, so
         callers outside the API (the admin's forms) keep their own errors."""
-        from accounts.email_spelling import InvalidEmail, normalize_email
 
         try:
             return normalize_email(email or "")
@@ -162,7 +162,7 @@ class UserSession(AbstractBaseSession):
     created_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # What the session was signed in with ("email:<address>" or
-    # "wallet:<namespace>:<address>", accounts.flows.signin), so that
+    # "wallet:<namespace>:<address>", accounts.flows.authentication), so that
     # removing the address or unlinking the wallet ends it.
     origin = models.CharField(max_length=320, blank=True)
 

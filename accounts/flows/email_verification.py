@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 
-from accounts import email_spelling, emails, mail, usercache
+from accounts import emails, mail, usercache
 from accounts.errors import ApiError, Code
 from accounts.flows.signin import (
     Method,
@@ -173,7 +173,7 @@ def _own(address: EmailAddress) -> None:
             wallets=None,
         ).delete()
     # Rows written before claims were kept apart may hold the address as User.email.
-    key = email_spelling.email_key(address.email)
+    key = emails.email_key(address.email)
     stale = User.objects.alias(email_ci=Lower("email")).filter(email_ci=key)
     for user_id in stale.exclude(pk=user.pk).values_list("pk", flat=True):
         User.objects.filter(pk=user_id).update(email=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from accounts import email_spelling, emails, mail
+from accounts import emails, mail
 from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.signin import email_origin, end_sessions_created_with
@@ -20,7 +20,7 @@ def email_address_list(*, user: User) -> list[EmailAddress]:
 
 
 def _own(user: User, email: str) -> EmailAddress:
-    email = email_spelling.normalized(email)
+    email = emails.normalized(email)
     address = emails.addresses_of(email).filter(user=user).first()
     if address is None:
         raise ApiError(
@@ -59,7 +59,7 @@ def email_address_add(request: HttpRequest, *, user: User, email: str) -> None:
     transaction, so a mail server outage (503) adds nothing.
     """
     consume(request, Action.MANAGE_EMAIL, user=user)
-    email = email_spelling.normalized(email)
+    email = emails.normalized(email)
     if emails.addresses_of(email).filter(user=user).exists():
         raise ApiError(
             400, Code.EMAIL_TAKEN, "This address is already assigned to your account.", "email"

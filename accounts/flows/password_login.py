@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
-from accounts import email_spelling
+from accounts import emails
 from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.email_verification import Verification
@@ -29,7 +29,7 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
     mandatory: the account opens through the link mailed to the address.
     An unknown email costs the same password hash, so timing tells nothing.
     """
-    email = email_spelling.normalized(email)
+    email = emails.normalized(email)
     _login, failed = consume_all(request, [(Action.LOGIN, None), (Action.LOGIN_FAILED, email)])
     user = authenticate(request, username=email, password=password, pending_signup=True)
     if user is None:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.http import base36_to_int, int_to_base36
 
-from accounts import email_spelling, emails, mail
+from accounts import emails, mail
 from accounts.errors import ApiError, Code
 from accounts.flows.passwords import check_new_password
 from accounts.flows.signin import end_sessions, user_sessions
@@ -46,7 +46,7 @@ def user_for_key(key: str) -> User:
 
 
 def password_reset_request(request: HttpRequest, *, email: str) -> None:
-    email = email_spelling.normalized(email)
+    email = emails.normalized(email)
     consume(request, Action.RESET_PASSWORD, key=email)
     address = emails.owner_address(email)
     if address is None or not address.user.is_active:

@@ -31,7 +31,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from accounts import email_spelling, emails, mail
+from accounts import emails, mail
 from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
 from accounts.flows.email_verification import Verification
@@ -96,7 +96,7 @@ def user_signup(request: HttpRequest, *, email: str, password: str) -> None:
     consume(request, Action.SIGNUP)
     mandatory = email_verification.verification_mode() is Verification.MANDATORY
     hide = settings.ACCOUNT_PREVENT_ENUMERATION and mandatory
-    email = email_spelling.normalized(email)
+    email = emails.normalized(email)
     taken = ApiError(
         400, Code.EMAIL_TAKEN, "A user is already registered with this email address.", "email"
     )

@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 import pytest
 
-from accounts.email_spelling import InvalidEmail, normalize_email
+from accounts.emails import InvalidEmail, normalize_email
 from accounts.models import EmailAddress, User
 from tests.accounts.helpers import outbox_to
 from tests.conftest import PASSWORD
