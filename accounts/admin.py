@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.admin_login import RateLimitedAdminLoginForm
 from accounts.admin_secrets import SecretSafeAdminMixin
-from accounts.flows.authentication import end_sessions
+from accounts.flows.signin import end_sessions
 from accounts.flows.signup import email_in_use
 from accounts.models import EmailAddress, User, UserSession
 

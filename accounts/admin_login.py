@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 
 from accounts import emails
-from accounts.api.errors import ApiError
+from accounts.errors import ApiError
 from accounts.ratelimit import Action, consume_all
 
 TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Please try again later."

@@ -13,9 +13,9 @@ class AccountsConfig(AppConfig):
         # auth_event receivers; admin; the user cache's model signals
         from accounts import audit, audit_admin, checks, usercache  # noqa: F401
         from accounts.api import schema  # noqa: F401  (OpenAPI extensions register on import)
-        from accounts.flows.authentication import record_last_login, record_session
+        from accounts.flows.signin import record_last_login, record_session
 
-        # last_login by one UPDATE instead of a model save (accounts.flows.authentication).
+        # last_login by one UPDATE instead of a model save (accounts.flows.signin).
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(record_last_login, dispatch_uid="signet.record_last_login")
         # Session list columns for every login(), the admin's included.

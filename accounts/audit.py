@@ -25,11 +25,11 @@ import logging
 
 from django.db import DatabaseError
 
+from accounts import metrics, observability
 from accounts.models import AuthEvent
 from accounts.net import client_ip
 from accounts.signals import Event, auth_event
 from accounts.transactions import savepoint_if_nested
-from config import metrics, observability
 
 logger = logging.getLogger(__name__)
 

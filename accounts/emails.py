@@ -16,8 +16,8 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
-from accounts.api.errors import ApiError, Code
 from accounts.email_spelling import InvalidEmail, email_key, normalize_email
+from accounts.errors import ApiError, Code
 from accounts.models import EmailAddress
 
 

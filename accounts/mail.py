@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 
 logger = logging.getLogger(__name__)
 

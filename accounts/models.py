@@ -162,7 +162,7 @@ class UserSession(AbstractBaseSession):
     created_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # What the session was signed in with ("email:<address>" or
-    # "wallet:<namespace>:<address>", accounts.flows.authentication), so that
+    # "wallet:<namespace>:<address>", accounts.flows.signin), so that
     # removing the address or unlinking the wallet ends it.
     origin = models.CharField(max_length=320, blank=True)
 

@@ -8,7 +8,7 @@ script, so concurrent workers never race a read-modify-write (allauth's
 cache-based limiter can). The script also skips the actions after a refused
 one in the same instant: counted and given back later, a counter could have
 expired and restarted in between, and the give-back would have been taken
-from the next window (measured: one extra guess per window under load).
+from the next window (one extra guess per window under load).
 Keys hold a hash, never the email.
 
 If Redis is unreachable, limits fail open (logged): password login must keep
@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.net import client_ip, rate_limit_network
 from accounts.redis import redis_client, redis_key
 from accounts.signals import Event, Outcome, emit

@@ -105,7 +105,7 @@ def _derived_public_id(text: str) -> int:
 def public_id(session: Any, session_key: str | None) -> int | None:
     """The public id of a signed-in session (None for nobody's session).
 
-    Sign-ins draw one (accounts.flows.authentication.record_session). A
+    Sign-ins draw one (accounts.flows.signin.record_session). A
     signed-in session without one, or with a v1 string id, gets a stable one
     derived from that string or from its key, stored in the data so that it
     survives the key's rotation: the listing never shows a session that cannot

@@ -3,7 +3,7 @@
 Django's console backend writes each message to stdout as it is, reset and
 verification links included: anyone who reads the logs could take over the
 account. This one logs the message through `signet.mail` instead, so the
-handler's RedactFilter removes every key (config.observability) and the log
+handler's RedactFilter removes every key (accounts.observability) and the log
 says who would have received what. Production allows it only when told
 (EMAIL_URL=consolemail:// and EMAIL_CONSOLE_IN_PRODUCTION=true).
 """

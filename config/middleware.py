@@ -10,8 +10,8 @@ ADMIN_PREFIX = "/admin/"
 
 class AdminMessageMiddleware(MessageMiddleware):
     """Messages for the admin only: nothing else shows them, and setting up
-    their storage (cookie and session backends) cost every request ~5% of
-    the liveness probe's CPU. A subclass, so the admin's check (E406) holds."""
+    their storage (cookie and session backends) cost every request CPU
+    (tests/benchmarks/README.md). A subclass, so the admin's check (E406) holds."""
 
     def process_request(self, request: HttpRequest) -> None:
         if request.path_info.startswith(ADMIN_PREFIX):

@@ -1,35 +1,23 @@
-"""Project routes: the headless API for both clients, admin, health, metrics, schema."""
+"""Project routes: admin, the schema and its docs, and Signet's own routes
+(accounts.urls: health, metrics, the headless API for both clients)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-
-from accounts.api.fallback import not_found
-from accounts.clients import Client
-from config import health, metrics, security
-
-api_patterns = ["accounts.api.urls", "accounts.mfa.api.urls", "wallets.api.urls"]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("health", health.ready, name="health"),
-    path("health/live", health.live, name="health-live"),
-    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script from `?script`, not inline, so the
     # docs page's CSP needs no 'unsafe-inline' for scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("", include("accounts.urls")),
 ]
-for client in Client:
-    for module in api_patterns:
-        urlpatterns.append(path(f"_allauth/{client}/v1/", include(module)))
-# Anything else under the API prefix still answers in the envelope.
-urlpatterns.append(re_path(r"^_allauth/", not_found))
 
 # Errors Django answers itself are the envelope too (but under /admin/).
-handler400 = security.bad_request
-handler403 = security.permission_denied
-handler404 = security.page_not_found
-handler500 = security.server_error
+handler400 = "accounts.security.bad_request"
+handler403 = "accounts.security.permission_denied"
+handler404 = "accounts.security.page_not_found"
+handler500 = "accounts.security.server_error"

@@ -36,10 +36,9 @@ threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-# A worker that imports the app itself spends ~650 ms of CPU before its first
-# request. Measured on 2 cores, 2 workers, /health/live under wrk: recycling
-# every 1000 requests served 1700-1870 req/s with 27-86 ms mean latency;
-# preloading and every 10000 requests 4512 req/s, 1.1 ms (never: 4610-4711).
+# A worker that imports the app itself spends a lot of CPU before its first
+# request: recycling often without preloading cost more than half the
+# throughput of /health/live (tests/benchmarks/README.md).
 # The master imports the app before forking (nothing connects at import: the
 # database and Redis connect on first use, prometheus_client resets its files
 # after a fork), so a new worker only forks.
@@ -69,7 +68,7 @@ THP_SETTING = "/sys/kernel/mm/transparent_hugepage/enabled"
 def huge_pages_refused(tunables: str, setting: str = THP_SETTING) -> bool:
     """Does GLIBC_TUNABLES ask malloc for transparent huge pages (the image
     does, for argon2's block) on a kernel that has them switched off? Then
-    every password check re-faults 19 MiB in 4 KiB pages: ~9 ms more."""
+    every password check re-faults 19 MiB in 4 KiB pages."""
     if "glibc.malloc.hugetlb=1" not in tunables.split(":"):
         return False
     try:
@@ -83,7 +82,7 @@ def on_starting(server) -> None:
     if huge_pages_refused(os.environ.get("GLIBC_TUNABLES", "")):
         server.log.warning(
             "transparent huge pages are off on this host: each password check costs "
-            "~9 ms more with GLIBC_TUNABLES=%s; set GLIBC_TUNABLES= (empty) to keep "
+            "more with GLIBC_TUNABLES=%s; set GLIBC_TUNABLES= (empty) to keep "
             "argon2's memory resident instead (README, Measured)",
             os.environ["GLIBC_TUNABLES"],
         )

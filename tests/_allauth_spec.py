@@ -43,7 +43,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 CLIENTS = ("app", "browser")
 ANY_CLIENT = "/_allauth/{client}/v1"
 
-# The `wallet` method as Signet records it (accounts.flows.authentication).
+# The `wallet` method as Signet records it (accounts.flows.signin).
 WALLET_METHOD = {
     "type": "object",
     "title": "Signet: signed in by a wallet signature",

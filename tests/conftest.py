@@ -132,7 +132,7 @@ def logged_in(headless, user):
 def sign_in():
     """Sign a user in without a password (as a wallet sign-in would), recording
     the sign-in as the session's authentication (step-up counts from it)."""
-    from accounts.flows.authentication import Method, method_record
+    from accounts.flows.signin import Method, method_record
     from accounts.sessions import METHODS
 
     def do(client: HeadlessClient, user) -> None:
@@ -144,7 +144,7 @@ def sign_in():
             return
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-        from accounts.flows.authentication import BACKEND
+        from accounts.flows.signin import BACKEND
         from accounts.sessions import SessionStore
 
         store = SessionStore()

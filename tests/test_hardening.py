@@ -15,7 +15,7 @@ from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
-from config.security import BoundedJSONParser, nesting_exceeds
+from accounts.security import BoundedJSONParser, nesting_exceeds
 from tests.conftest import PASSWORD
 from tests.test_schema import assert_documented
 
@@ -175,7 +175,7 @@ def test_nesting_counts_lists_and_objects_but_not_brackets_in_strings():
 def test_the_parser_bounds_what_it_reads(settings):
     """Second line of defence: a stream longer than announced is cut at the limit."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
-    from accounts.api.errors import ApiError
+    from accounts.errors import ApiError
 
     with pytest.raises(ApiError) as caught:
         BoundedJSONParser().parse(io.BytesIO(b'{"a": "0123456789"}'))

@@ -8,7 +8,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-import config.health
+import accounts.health
 
 
 @pytest.mark.django_db
@@ -21,7 +21,7 @@ def test_ready_when_database_and_cache_answer():
 @pytest.mark.django_db
 def test_503_names_the_cache_when_redis_is_down(monkeypatch):
     dead = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
-    monkeypatch.setattr(config.health, "redis_client", lambda: dead)
+    monkeypatch.setattr(accounts.health, "redis_client", lambda: dead)
     response = Client().get("/health")
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     body = response.json()

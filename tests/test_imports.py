@@ -17,24 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("config", "accounts", "wallets")
 
-# config imports from accounts only through settings strings, but for these
-# modules of infrastructure that still use accounts' building blocks (the
-# envelope, client ip, auth events, the Redis client, the client names). The
-# list may shrink, never grow: a new edge belongs in accounts, or the building
-# block below both.
-CONFIG_TO_ACCOUNTS_TODAY = {
-    ("config.health", "accounts.redis"),
-    ("config.metrics", "accounts.errors"),
-    ("config.metrics", "accounts.net"),
-    ("config.metrics", "accounts.signals"),
-    ("config.observability", "accounts.net"),
-    ("config.observability", "accounts.signals"),
-    ("config.security", "accounts.clients"),
-    ("config.security", "accounts.errors"),
-    ("config.urls", "accounts.api.fallback"),
-    ("config.urls", "accounts.clients"),
-}
-
 
 def project_modules() -> dict[str, Path]:
     modules = {}
@@ -133,7 +115,9 @@ def test_no_import_cycles():
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
 
 
-def test_config_imports_accounts_only_where_it_did():
+def test_config_imports_neither_accounts_nor_wallets():
+    """config names accounts and wallets by dotted strings only (settings,
+    include("accounts.urls"), the error handlers): the apps sit above it."""
     graph = import_graph()
     edges = {
         (module, target)
@@ -142,8 +126,7 @@ def test_config_imports_accounts_only_where_it_did():
         for target in targets
         if target.split(".")[0] in ("accounts", "wallets")
     }
-    assert edges - CONFIG_TO_ACCOUNTS_TODAY == set(), "config must not import these"
-    assert CONFIG_TO_ACCOUNTS_TODAY - edges == set(), "gone: drop them from the list"
+    assert edges == set(), "config must not import these"
 
 
 def test_settings_name_accounts_by_strings_only():

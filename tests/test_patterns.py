@@ -22,8 +22,8 @@ from django.db.models import TextChoices
 import accounts
 import config
 import wallets
+from accounts.security import nesting_exceeds
 from config.patterns import REQUEST_PATTERNS, RequestPattern
-from config.security import nesting_exceeds
 
 SIZE = 64 * 1024
 SHRINK = 8  # the reference input is SIZE / SHRINK long
@@ -132,13 +132,13 @@ def test_every_pattern_takes_a_str_subclass(pattern: RequestPattern):
 
 
 def test_an_audit_detail_holding_a_choice_is_recorded():
-    from config.observability import redact_value
+    from accounts.observability import redact_value
 
     assert redact_value({"type": Kind.TOTP}) == {"type": "totp"}
 
 
 def test_match_positions_index_the_callers_text():
-    from config.observability import redact_text
+    from accounts.observability import redact_text
 
     assert (
         redact_text("\ud800 token=abc \u00e9 key=d")

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from accounts.admin import UserAdmin
 from accounts.admin_secrets import SecretSafeAdminMixin
-from accounts.api.errors import ApiError
+from accounts.errors import ApiError
 from accounts.models import User
 from wallets.flows.wallets import wallet_removable, wallet_remove
 from wallets.models import Wallet

@@ -19,7 +19,7 @@ class WalletsConfig(AppConfig):
         from django.conf import settings
 
         from accounts import users
-        from accounts.api import responses, views
+        from accounts.api import responses
         from wallets import chains, checks  # noqa: F401  (checks registers itself)
         from wallets.api import responses as wallet_responses
         from wallets.api import schema  # noqa: F401  (OpenAPI extensions register on import)
@@ -40,4 +40,4 @@ class WalletsConfig(AppConfig):
         )
         # The user payload lists the wallets; unlinking one must reach the cache first.
         users.user_part(wallet_responses.user_wallets, model=Wallet, strict_delete=True)
-        _append_once(views.config_extensions, wallet_responses.wallet_config)
+        _append_once(responses.config_extensions, wallet_responses.wallet_config)

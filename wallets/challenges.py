@@ -19,6 +19,7 @@ import secrets
 import string
 from dataclasses import dataclass, fields
 from datetime import datetime
+from enum import StrEnum
 
 from accounts import redis as signet_redis
 from config.patterns import request_pattern
@@ -31,14 +32,15 @@ NONCE_LENGTH = 22
 _NONCE = request_pattern("wallet.nonce", rf"[A-Za-z0-9]{{{NONCE_LENGTH}}}", attacks=("a",))
 
 
-class Process:
+class Process(StrEnum):
     LOGIN = "login"
     CONNECT = "connect"
     # Step-up for a signed-in user with a wallet (accounts.flows.reauthentication).
     REAUTHENTICATE = "reauthenticate"
 
-    # Processes whose challenge is bound to the signed-in user it was issued to.
-    BOUND_TO_USER = frozenset({CONNECT, REAUTHENTICATE})
+
+# Processes whose challenge is bound to the signed-in user it was issued to.
+BOUND_TO_USER = frozenset({Process.CONNECT, Process.REAUTHENTICATE})
 
 
 @dataclass(frozen=True)

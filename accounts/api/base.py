@@ -15,8 +15,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.api import responses
-from accounts.authentication import HeadlessAuthentication
+from accounts.api.inputs import Input
 from accounts.clients import Client, request_client
+from accounts.drf_auth import HeadlessAuthentication
 from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import ReauthenticationRequired, require_reauthentication
 
@@ -63,11 +64,17 @@ class HeadlessApi(APIView):
             return responses.auth_response(self.request, status=401)
         return super().handle_exception(exc)
 
-    def input(self, serializer_class) -> dict:
-        data = self.request.data
-        if not isinstance(data, dict):
-            raise ApiError(400, Code.INVALID, "The request body must be a JSON object.")
-        serializer = serializer_class(data=data)
+    def input(self, input_class: type[Input]) -> dict:
+        """The validated input: the JSON body, or the headers the input declares."""
+        if input_class.headers:
+            # An empty header is a missing one (400 `required`), as before inputs read it.
+            headers = self.request.headers
+            data = {name: headers[h] for name, h in input_class.headers.items() if headers.get(h)}
+        else:
+            data = self.request.data
+            if not isinstance(data, dict):
+                raise ApiError(400, Code.INVALID, "The request body must be a JSON object.")
+        serializer = input_class(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 

@@ -1,8 +1,7 @@
 """The DRF exception handler: every error a view raises becomes the envelope.
 
 `ApiError`, `Code` and `error_body` live in accounts.errors (flows, the
-limiter and wallets raise them below the API layer); they are re-exported
-here for the modules that still import them from this one.
+limiter and wallets raise them below the API layer): import them from there.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts.errors import ApiError, Code, error_body
 
-__all__ = ["ApiError", "Code", "error_body", "exception_handler", "validation_errors"]
+__all__ = ["exception_handler", "validation_errors"]
 
 logger = logging.getLogger(__name__)
 

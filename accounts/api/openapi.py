@@ -39,8 +39,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from accounts.api.errors import Code
 from accounts.clients import Client, client_for_path
+from accounts.errors import Code
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Flow ids from allauth's spec (its Flow.id enum) that Signet answers with.
@@ -481,7 +481,7 @@ def _register(auto_schema: AutoSchema, requirements: list[dict]) -> list[dict]:
 class HeadlessAuthenticationScheme(OpenApiAuthenticationExtension):
     """Security per client path; sign-in endpoints also accept anonymous calls."""
 
-    target_class = "accounts.authentication.HeadlessAuthentication"
+    target_class = "accounts.drf_auth.HeadlessAuthentication"
     name: list[str] = []  # schemes are registered by _register, shared with the class below
 
     def get_security_definition(self, auto_schema: AutoSchema) -> list:
@@ -504,7 +504,7 @@ class HeadlessAuthenticationScheme(OpenApiAuthenticationExtension):
 class SessionTokenScheme(OpenApiAuthenticationExtension):
     """The project's own DRF views behind `SessionTokenAuthentication`."""
 
-    target_class = "accounts.authentication.SessionTokenAuthentication"
+    target_class = "accounts.drf_auth.SessionTokenAuthentication"
     name: list[str] = []
 
     def get_security_definition(self, auto_schema: AutoSchema) -> list:

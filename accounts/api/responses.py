@@ -12,7 +12,9 @@ user's wallets).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
@@ -30,10 +32,13 @@ from accounts.users import build_user_payload
 
 FlowProvider = Callable[[HttpRequest], list[dict]]
 ReauthenticationFlows = Callable[[Any], list[dict]]
+ConfigExtension = Callable[[HttpRequest], dict]
 
 flow_providers: list[FlowProvider] = []
 # The ways a signed-in user can step up (e.g. wallets adds `wallet_reauthenticate`).
 reauthentication_flow_providers: list[ReauthenticationFlows] = []
+# Sections of /config beside `account` (e.g. wallets adds `wallet`, MFA `mfa`).
+config_extensions: list[ConfigExtension] = []
 
 
 # What django.utils.cache.add_never_cache_headers() writes on a fresh response.
@@ -52,11 +57,63 @@ def never_cache(response: HttpResponse) -> None:
     response.headers["Cache-Control"] = NEVER_CACHE
 
 
-class Flow:
+class Flow(StrEnum):
     LOGIN = "login"
     SIGNUP = "signup"
     VERIFY_EMAIL = "verify_email"
     REAUTHENTICATE = "reauthenticate"
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment else None
+
+
+def config_data(request: HttpRequest) -> dict:
+    """/config: the account section, then every extension's."""
+    data = {
+        "account": {
+            "login_methods": ["email"],
+            "is_open_for_signup": settings.ACCOUNT_SIGNUP_OPEN,
+            "email_verification": settings.ACCOUNT_EMAIL_VERIFICATION,
+            "email_verification_by_code_enabled": False,
+            "login_by_code_enabled": False,
+            "password_reset_by_code_enabled": False,
+            "authentication_method": "email",
+        },
+        "usersessions": {"track_activity": True},
+    }
+    for extend in config_extensions:
+        data.update(extend(request))
+    return data
+
+
+def email_addresses_data(addresses: Iterable) -> list[dict]:
+    return [{"email": a.email, "primary": a.primary, "verified": a.verified} for a in addresses]
+
+
+def sessions_data(sessions: Iterable, *, current: int | None) -> list[dict]:
+    """allauth's usersessions list; `current` is the public id of this session."""
+    return [
+        {
+            "id": s.public_id,
+            "created_at": _ts(s.created_at),
+            "last_seen_at": _ts(s.last_seen_at),
+            "ip": s.ip,
+            "user_agent": s.user_agent,
+            "is_current": s.public_id == current,
+        }
+        for s in sessions
+    ]
+
+
+def email_verification_data(address) -> dict:
+    """GET /auth/email/verify: the address a key verifies, and its user."""
+    return {"email": address.email, "user": serialize_user(address.user)}
+
+
+def password_reset_data(user) -> dict:
+    """GET /auth/password/reset: the user a key resets."""
+    return {"user": serialize_user(user)}
 
 
 def serialize_user(user) -> dict:

@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from accounts.api import inputs
-from accounts.api.errors import Code
 from accounts.api.openapi import (
     ApiOperation,
     EmptyResponse,
@@ -22,12 +21,14 @@ from accounts.api.openapi import (
     envelope,
     not_authenticated,
 )
+from accounts.errors import Code
+from accounts.flows.email_verification import Verification
 
 
 class AccountConfigSerializer(serializers.Serializer):
     login_methods = serializers.ListField(child=serializers.CharField())
     is_open_for_signup = serializers.BooleanField()
-    email_verification = serializers.ChoiceField(choices=["none", "optional", "mandatory"])
+    email_verification = serializers.ChoiceField(choices=[mode.value for mode in Verification])
     email_verification_by_code_enabled = serializers.BooleanField()
     login_by_code_enabled = serializers.BooleanField()
     password_reset_by_code_enabled = serializers.BooleanField()

@@ -14,6 +14,8 @@ primary address.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -21,14 +23,34 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 
 from accounts import emails, mail, usercache
-from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import email_origin, end_sessions_created_with
+from accounts.errors import ApiError, Code
+from accounts.flows.signin import (
+    Method,
+    complete_login,
+    email_origin,
+    end_sessions_created_with,
+    get_pending,
+    method_record,
+)
 from accounts.models import EmailAddress, User
 from accounts.ratelimit import Action, consume
 from accounts.signals import Event, emit
 
 SALT = "signet.email-verification"
 FLOW = "verify_email"
+
+
+class Verification(StrEnum):
+    """ACCOUNT_EMAIL_VERIFICATION's modes, as allauth names them (the setting
+    is checked against these values in config.settings.base)."""
+
+    NONE = "none"  # an address is its user's on signup
+    OPTIONAL = "optional"  # mailed a link, signed in meanwhile
+    MANDATORY = "mandatory"  # signed in only through the link
+
+
+def verification_mode() -> Verification:
+    return Verification(settings.ACCOUNT_EMAIL_VERIFICATION)
 
 
 def make_key(address: EmailAddress) -> str:
@@ -54,7 +76,9 @@ def address_for_key(key: str) -> EmailAddress:
     return address
 
 
-def send_verification(request: HttpRequest, address: EmailAddress, *, limited: bool = True) -> None:
+def email_verification_send(
+    request: HttpRequest, address: EmailAddress, *, limited: bool = True
+) -> None:
     """Mail a verification link; with `limited`, 429 inside the per-address cooldown."""
     if limited:
         consume(request, Action.CONFIRM_EMAIL, key=address.email)
@@ -86,14 +110,48 @@ def make_owner(address: EmailAddress) -> None:
         _own(address)
 
 
-def confirm(request: HttpRequest, address: EmailAddress) -> EmailAddress:
-    """Verify by key: `make_owner`, a refusal being an invalid key."""
-    try:
-        make_owner(address)
-    except IntegrityError:
-        raise ApiError(400, Code.INVALID_OR_EXPIRED_KEY, "Invalid or expired key.", "key") from None
-    emit(request, Event.EMAIL_VERIFIED, user=address.user)
+def email_address_verify(request: HttpRequest, *, key: str) -> EmailAddress:
+    """Verify by key: `make_owner`, a refusal being an invalid key; then
+    complete the sign-in that awaited this verification (a pending login or
+    signup of the address's user, when it is the primary address)."""
+    with transaction.atomic():
+        address = address_for_key(key)
+        try:
+            make_owner(address)
+        except IntegrityError:
+            raise ApiError(
+                400, Code.INVALID_OR_EXPIRED_KEY, "Invalid or expired key.", "key"
+            ) from None
+        emit(request, Event.EMAIL_VERIFIED, user=address.user)
+    if is_authenticating(request, address) and address.primary:
+        record = method_record(Method.PASSWORD, email=address.email)
+        complete_login(request, user=address.user, record=record)
     return address
+
+
+def is_authenticating(request: HttpRequest, address: EmailAddress) -> bool:
+    """Whether this session awaits the verification of `address` to sign in."""
+    pending = get_pending(request, FLOW, settings.ACCOUNT_LOGIN_TIMEOUT)
+    return bool(pending and pending.get("user") == address.user_id)
+
+
+def email_verification_resend(request: HttpRequest) -> None:
+    """Mail the pending verification's link again (429 inside its cooldown);
+    409 when no verification is pending."""
+    pending = get_pending(request, FLOW, settings.ACCOUNT_LOGIN_TIMEOUT)
+    if not pending:
+        raise ApiError(409, Code.CONFLICT, "No email verification is pending.")
+    user_id = pending.get("user")
+    address = (
+        None
+        if user_id is None
+        else EmailAddress.objects.filter(user_id=user_id, primary=True).first()
+    )
+    if address is None:
+        # The "account already exists" path: nothing to resend, same answer.
+        consume(request, Action.CONFIRM_EMAIL, key=str(request.session.session_key))
+    elif not address.verified:
+        email_verification_send(request, address)
 
 
 def _own(address: EmailAddress) -> None:

@@ -6,14 +6,16 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import emails, mail
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
-from accounts.flows.authentication import email_origin, end_sessions_created_with
+from accounts.flows.signin import email_origin, end_sessions_created_with
 from accounts.models import EmailAddress, User
 from accounts.ratelimit import Action, consume
 
+RESEND_COOLDOWN = "Too many verification mails were sent to this address; try again later."
 
-def email_addresses(user: User) -> list[EmailAddress]:
+
+def email_address_list(*, user: User) -> list[EmailAddress]:
     return list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
 
 
@@ -42,7 +44,7 @@ def _mail_claim(request: HttpRequest, user: User, address: EmailAddress) -> None
         login_link = mail.frontend_url(mail.FrontendPath.LOGIN)
         mail.send(mail.Template.ADDRESS_CLAIMED, address.email, {"login_link": login_link})
     else:
-        email_verification.send_verification(request, address, limited=False)
+        email_verification.email_verification_send(request, address, limited=False)
 
 
 def email_address_add(request: HttpRequest, *, user: User, email: str) -> None:
@@ -56,6 +58,7 @@ def email_address_add(request: HttpRequest, *, user: User, email: str) -> None:
     does (accounts.flows.email_verification). The mail goes out inside the
     transaction, so a mail server outage (503) adds nothing.
     """
+    consume(request, Action.MANAGE_EMAIL, user=user)
     email = emails.normalized(email)
     if emails.addresses_of(email).filter(user=user).exists():
         raise ApiError(
@@ -73,14 +76,25 @@ def email_address_add(request: HttpRequest, *, user: User, email: str) -> None:
 
 
 def email_address_resend(request: HttpRequest, *, user: User, email: str) -> None:
+    consume(request, Action.MANAGE_EMAIL, user=user)
     address = _own(user, email)
     if address.verified:
         raise ApiError(400, Code.INVALID, "This address is already verified.", "email")
-    consume(request, Action.CONFIRM_EMAIL, key=address.email)  # 429 inside the cooldown
+    try:
+        consume(request, Action.CONFIRM_EMAIL, key=address.email)
+    except ApiError as error:
+        if error.status != 429:
+            raise
+        # Inside the address's cooldown allauth answers 403 ("too many
+        # verification mails"), not 429; the code `rate_limited` says why.
+        raise ApiError(
+            403, Code.RATE_LIMITED, RESEND_COOLDOWN, "email", headers=error.headers
+        ) from None
     _mail_claim(request, user, address)
 
 
-def email_address_make_primary(*, user: User, email: str) -> None:
+def email_address_make_primary(request: HttpRequest, *, user: User, email: str) -> None:
+    consume(request, Action.MANAGE_EMAIL, user=user)
     address = _own(user, email)
     if not address.verified:
         raise ApiError(
@@ -100,6 +114,7 @@ def email_address_make_primary(*, user: User, email: str) -> None:
 def email_address_remove(request: HttpRequest, *, user: User, email: str) -> None:
     """Remove an address, and end the sessions signed in with it (all but
     the current one): whoever signed in by it loses that way in too."""
+    consume(request, Action.MANAGE_EMAIL, user=user)
     address = _own(user, email)
     if address.primary and address.verified:  # an unverified primary is only a claim
         raise ApiError(
@@ -113,9 +128,3 @@ def email_address_remove(request: HttpRequest, *, user: User, email: str) -> Non
         end_sessions_created_with(
             [user.pk], email_origin(address.email), keep=request.session.session_key
         )
-
-
-def primary_address(user_id: int | None) -> EmailAddress | None:
-    if user_id is None:
-        return None
-    return EmailAddress.objects.filter(user_id=user_id, primary=True).first()

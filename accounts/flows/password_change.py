@@ -6,14 +6,14 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import end_other_sessions
+from accounts.errors import ApiError, Code
 from accounts.flows.passwords import check_new_password
+from accounts.flows.signin import end_other_sessions
 from accounts.ratelimit import Action, consume
 from accounts.signals import Event, emit
 
 
-def change_password(request: HttpRequest, *, current_password: str, new_password: str) -> None:
+def password_change(request: HttpRequest, *, current_password: str, new_password: str) -> None:
     user = request.user
     consume(request, Action.CHANGE_PASSWORD, user=user)
     if user.has_usable_password():

@@ -18,9 +18,9 @@ from django.http import HttpRequest
 from django.utils.http import base36_to_int, int_to_base36
 
 from accounts import emails, mail
-from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import end_sessions, user_sessions
+from accounts.errors import ApiError, Code
 from accounts.flows.passwords import check_new_password
+from accounts.flows.signin import end_sessions, user_sessions
 from accounts.models import User
 from accounts.ratelimit import Action, consume
 from accounts.signals import Event, emit
@@ -45,7 +45,7 @@ def user_for_key(key: str) -> User:
     return user
 
 
-def request_reset(request: HttpRequest, *, email: str) -> None:
+def password_reset_request(request: HttpRequest, *, email: str) -> None:
     email = emails.normalized(email)
     consume(request, Action.RESET_PASSWORD, key=email)
     address = emails.owner_address(email)
@@ -57,7 +57,7 @@ def request_reset(request: HttpRequest, *, email: str) -> None:
     mail.send(mail.Template.PASSWORD_RESET, address.email, {"link": link, "user": user})
 
 
-def reset_password(request: HttpRequest, *, key: str, password: str) -> User:
+def password_reset_confirm(request: HttpRequest, *, key: str, password: str) -> User:
     """Set the new password and end every session."""
     consume(request, Action.RESET_PASSWORD_FROM_KEY)
     user = user_for_key(key)

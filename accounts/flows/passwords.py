@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 
 _KNOWN = {
     Code.PASSWORD_TOO_SHORT,

@@ -9,7 +9,7 @@ does not do: otherwise 401 with the flows the user can reauthenticate with
 (`reauthenticate` with a usable password, `wallet_reauthenticate` with a
 wallet), the same body as allauth's ReauthenticationRequired.
 
-The proof is the session's method records (accounts.flows.authentication):
+The proof is the session's method records (accounts.flows.signin):
 each has its `at`; the newest is the last authentication, i.e. the sign-in
 that made the session or a later reauthentication (`POST
 /auth/reauthenticate`, or a wallet challenge signed with process

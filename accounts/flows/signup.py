@@ -32,11 +32,13 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import emails, mail
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
-from accounts.flows.authentication import Method, complete_login, method_record, set_pending
+from accounts.flows.email_verification import Verification
 from accounts.flows.passwords import check_new_password
+from accounts.flows.signin import Method, complete_login, method_record, set_pending
 from accounts.models import EmailAddress, User
+from accounts.ratelimit import Action, consume
 from accounts.signals import Event, emit
 
 
@@ -72,7 +74,7 @@ def _hidden_taken(request: HttpRequest, email: str, password: str) -> None:
 def _create(request: HttpRequest, email: str, password: str) -> User | None:
     """The user and its address, with the verification mail in the same
     transaction; None when someone verified the address meanwhile."""
-    owned = settings.ACCOUNT_EMAIL_VERIFICATION == "none"
+    owned = email_verification.verification_mode() is Verification.NONE
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=None, password=password)
@@ -80,16 +82,19 @@ def _create(request: HttpRequest, email: str, password: str) -> User | None:
             if owned:
                 email_verification.make_owner(address)
             elif email_verification.address_mail_allowed(request, email):
-                email_verification.send_verification(request, address, limited=False)
+                email_verification.email_verification_send(request, address, limited=False)
     except IntegrityError:
         return None  # lost a race for the same address
     emit(request, Event.SIGNUP, user=user, method=Method.PASSWORD)
     return user
 
 
-def signup(request: HttpRequest, *, email: str, password: str) -> None:
+def user_signup(request: HttpRequest, *, email: str, password: str) -> None:
     """Sign up; afterwards the session is logged in or awaits verification."""
-    mandatory = settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+    if not settings.ACCOUNT_SIGNUP_OPEN:
+        raise ApiError(403, Code.SIGNUP_CLOSED, "Signup is closed.")
+    consume(request, Action.SIGNUP)
+    mandatory = email_verification.verification_mode() is Verification.MANDATORY
     hide = settings.ACCOUNT_PREVENT_ENUMERATION and mandatory
     email = emails.normalized(email)
     taken = ApiError(

@@ -1,7 +1,7 @@
 """Second factors (TOTP, recovery codes) on allauth's headless contract.
 
 Plugs into the accounts API through its hooks at start-up, as wallets does:
-the login stage (accounts.flows.authentication.login_stages), the flows a
+the login stage (accounts.flows.signin.login_stages), the flows a
 401 lists, and the `mfa` section of /config.
 """
 
@@ -22,15 +22,15 @@ class MfaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts.api import responses, views
-        from accounts.flows import authentication
+        from accounts.api import responses
+        from accounts.flows import signin
         from accounts.mfa import admin, crypto  # noqa: F401  (admin registers on import)
         from accounts.mfa.api import responses as mfa_responses
         from accounts.mfa.api import schema  # noqa: F401  (OpenAPI extensions register on import)
         from accounts.mfa.flows import authenticate
 
         crypto.fernet()  # a malformed MFA_ENCRYPTION_KEY stops start-up, naming the variable
-        _append_once(authentication.login_stages, authenticate.mfa_login_stage)
+        _append_once(signin.login_stages, authenticate.mfa_login_stage)
         _append_once(responses.reauthentication_flow_providers, mfa_responses.reauthenticate_flows)
-        _append_once(views.config_extensions, mfa_responses.mfa_config)
+        _append_once(responses.config_extensions, mfa_responses.mfa_config)
         _append_once(responses.flow_providers, mfa_responses.login_flows)

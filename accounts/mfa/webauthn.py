@@ -33,7 +33,7 @@ from fido2.webauthn import (
 )
 
 from accounts import redis as signet_redis
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.mfa.models import Authenticator
 
 KEY_PARTS = ("mfa", "webauthn", "challenge")

@@ -42,14 +42,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost, so they see every response, redirects and early refusals included.
-    "config.observability.RequestLogMiddleware",
-    "config.metrics.MetricsMiddleware",
+    "accounts.observability.RequestLogMiddleware",
+    "accounts.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.security.ContentSecurityPolicyMiddleware",
+    "accounts.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # After CORS: a cross-origin client can still read the 413.
-    "config.security.RequestBodyLimitMiddleware",
+    "accounts.security.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,7 +78,7 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-# Persistent connections: opening one per request cost 11-14 ms here.
+# Persistent connections: opening one per request costs (tests/benchmarks/README.md).
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/signet")
 }
@@ -194,6 +194,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Accounts (allauth-compatible names) -----------------------------------
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+# The modes of accounts.flows.email_verification.Verification (settings import no app).
 if ACCOUNT_EMAIL_VERIFICATION not in ("none", "optional", "mandatory"):
     raise ImproperlyConfigured(
         "ACCOUNT_EMAIL_VERIFICATION must be one of none, optional, mandatory "
@@ -310,11 +311,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=CORS_ALLOWED_ORI
 # --- DRF / OpenAPI ----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.SessionTokenAuthentication",
+        "accounts.drf_auth.SessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["config.security.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["accounts.security.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -348,7 +349,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# --- Hardening (config.security) ----------------------------------------------
+# --- Hardening (accounts.security) ----------------------------------------------
 # Bodies above this answer 413 under /_allauth/; JSON deeper than JSON_MAX_DEPTH, 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
@@ -372,7 +373,7 @@ CSP_POLICIES = {
 # Everything else is JSON: nothing to load, nothing to frame.
 CSP_DEFAULT = env.str("CSP_DEFAULT", default="default-src 'none'; frame-ancestors 'none'")
 
-# --- Observability (config.metrics, config.observability, accounts.audit) ----------
+# --- Observability (accounts.metrics, accounts.observability, accounts.audit) ----------
 # /metrics answers only a scraper with `Authorization: Bearer <METRICS_TOKEN>` or
 # one whose client IP is in METRICS_ALLOWED_NETWORKS (CIDRs); otherwise 404.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
@@ -388,7 +389,7 @@ AUTH_EVENT_RETENTION_DAYS = env.int("AUTH_EVENT_RETENTION_DAYS", default=90)
 
 # One line per request (signet.access) and per auth event (signet.auth) on
 # stdout, with the request id; LOG_FORMAT=json in production. The handler's
-# filters scrub anything that looks like a secret (config.observability).
+# filters scrub anything that looks like a secret (accounts.observability).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
@@ -399,13 +400,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "config.observability.RequestIdFilter"},
-        "redact": {"()": "config.observability.RedactFilter"},
-        "client_mistake": {"()": "config.observability.ClientMistakeFilter"},
+        "request_id": {"()": "accounts.observability.RequestIdFilter"},
+        "redact": {"()": "accounts.observability.RedactFilter"},
+        "client_mistake": {"()": "accounts.observability.ClientMistakeFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "config.observability.JsonFormatter"},
+        "json": {"()": "accounts.observability.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -26,5 +26,5 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Django's debug pages style themselves inline: no CSP on them while developing.
 CSP_DEFAULT = env.str("CSP_DEFAULT", default="")
-# runserver writes its own access line; Signet's (config.observability) says more.
+# runserver writes its own access line; Signet's (accounts.observability) says more.
 LOGGING["loggers"]["django.server"] = {"level": "ERROR"}

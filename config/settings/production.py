@@ -81,7 +81,7 @@ if CSRF_COOKIE_DOMAIN and CSRF_COOKIE_NAME.startswith("__Host-"):
     )
 X_FRAME_OPTIONS = "DENY"
 
-# One JSON object per line for the log collector (config.observability).
+# One JSON object per line for the log collector (accounts.observability).
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json (got {LOG_FORMAT!r}).")

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
-from accounts.api.errors import ApiError
+from accounts.errors import ApiError
 from accounts.net import client_ip
 from accounts.ratelimit import Rate, consume, parse_rates, rates_for
 from tests.conftest import PASSWORD, HeadlessClient

@@ -9,7 +9,7 @@ import time
 import pytest
 from django.test import RequestFactory
 
-from accounts.api.errors import ApiError
+from accounts.errors import ApiError
 from accounts.ratelimit import Action, consume, consume_all
 
 pytestmark = pytest.mark.django_db

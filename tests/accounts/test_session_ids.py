@@ -120,7 +120,7 @@ def test_a_session_from_before_integer_ids_is_listed_and_ended(logged_in, user):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
     from accounts import sessions
-    from accounts.flows.authentication import BACKEND
+    from accounts.flows.signin import BACKEND
 
     store = sessions.SessionStore()
     store.update(

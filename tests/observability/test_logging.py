@@ -17,7 +17,7 @@ from django.test import Client
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from config.observability import JsonFormatter, RedactFilter, request_id_var
+from accounts.observability import JsonFormatter, RedactFilter, request_id_var
 from tests.accounts.helpers import key_from_mail
 from tests.conftest import PASSWORD
 

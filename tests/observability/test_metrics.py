@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from accounts.metrics import REGISTRY
 from accounts.signals import Event, Outcome, emit
-from config.metrics import REGISTRY
 from tests.conftest import PASSWORD
 
 TOKEN = "scrape-token-0123456789abcdef"

@@ -67,7 +67,7 @@ def wallet_reauthentication_flows(user) -> list[dict]:
 
 
 def wallet_config(request: HttpRequest) -> dict:
-    """accounts.api.views.config_extensions: /config's `wallet`."""
+    """accounts.api.responses.config_extensions: /config's `wallet`."""
     return {
         "wallet": {
             "chains": list(settings.WALLET_CHAINS),

@@ -8,7 +8,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from accounts.api.errors import Code
 from accounts.api.openapi import (
     ApiOperation,
     WalletSerializer,
@@ -16,6 +15,7 @@ from accounts.api.openapi import (
     document,
     envelope,
 )
+from accounts.errors import Code
 from wallets.api import inputs
 
 VIEWS = "wallets.api.views."

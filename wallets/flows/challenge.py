@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from config.patterns import request_pattern
 from wallets.chains import Challenge, MessageFields
 from wallets.challenges import (
+    BOUND_TO_USER,
     IssuedChallenge,
     Process,
     challenge_consume,
@@ -109,7 +110,7 @@ def wallet_challenge_issue(
             statement=settings.WALLET_STATEMENT or None,
             issued_at=issued_at,
             expires_at=issued_at + timedelta(seconds=ttl),
-            user_id=user_id if process in Process.BOUND_TO_USER else None,
+            user_id=user_id if process in BOUND_TO_USER else None,
         )
         message = family.build_message(Challenge(**_challenge_fields(issued)))
         if challenge_store(issued, ttl=ttl):

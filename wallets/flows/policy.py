@@ -14,7 +14,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from wallets.chains import ChainError, ChainFamily, family_for_chain, get_family
 
 WILDCARD = "*"

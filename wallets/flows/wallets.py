@@ -8,8 +8,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import emails, usercache
-from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import (
+from accounts.errors import ApiError, Code
+from accounts.flows.reauthentication import require_reauthentication
+from accounts.flows.signin import (
     Method,
     add_method,
     complete_login,
@@ -17,12 +18,12 @@ from accounts.flows.authentication import (
     method_record,
     wallet_origin,
 )
-from accounts.flows.reauthentication import require_reauthentication
 from accounts.models import User
+from accounts.ratelimit import Action, consume
 from accounts.signals import Event, Outcome, emit
 from wallets.chains.base import PublicKey
-from wallets.challenges import Process
-from wallets.flows.challenge import VerifiedWallet, wallet_verify
+from wallets.challenges import IssuedChallenge, Process
+from wallets.flows.challenge import VerifiedWallet, wallet_challenge_issue, wallet_verify
 from wallets.flows.policy import chain_errors, resolve_chain
 from wallets.models import Wallet
 
@@ -61,6 +62,21 @@ def _owner_and_wallets(identity: dict[str, str]) -> Wallet | None:
     return wallet
 
 
+def wallet_challenge_request(
+    request: HttpRequest, *, process: str, **fields: str
+) -> tuple[IssuedChallenge, str]:
+    """Issue a challenge to this session (wallet_challenge_issue): 409 for a
+    login one when signed in; a `connect` one (linking a wallet is a
+    sensitive change) needs a recent authentication."""
+    consume(request, Action.WALLET_CHALLENGE)
+    user = request.user
+    if process == Process.LOGIN and user.is_authenticated:
+        raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+    if process == Process.CONNECT:
+        require_reauthentication(request)
+    return wallet_challenge_issue(process=process, **fields, user_id=user.pk)
+
+
 def wallet_authenticate(
     request: HttpRequest,
     *,
@@ -76,6 +92,7 @@ def wallet_authenticate(
     A refusal is reported as a failed `wallet_verify` event (the sign-in and
     the link report their own success).
     """
+    consume(request, Action.WALLET_VERIFY)
     try:
         verified = wallet_verify(
             chain=chain,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.api.inputs import Input
 
-class CodeInput(serializers.Serializer):
+
+class CodeInput(Input):
     # Codes are 6 or 8 digits; the bound keeps junk cheap to refuse.
     code = serializers.CharField(max_length=64)
 

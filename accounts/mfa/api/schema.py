@@ -8,7 +8,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from accounts.api.errors import Code
 from accounts.api.openapi import (
     REAUTHENTICATION_401,
     ApiOperation,
@@ -19,6 +18,7 @@ from accounts.api.openapi import (
     envelope,
     not_authenticated,
 )
+from accounts.errors import Code
 from accounts.mfa.api import inputs
 
 VIEWS = "accounts.mfa.api.views."

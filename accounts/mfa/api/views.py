@@ -8,7 +8,7 @@ from django.conf import settings
 
 from accounts.api import responses
 from accounts.api.base import AuthenticatedApi, HeadlessApi
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.mfa import totp, webauthn
 from accounts.mfa.api import inputs
 from accounts.mfa.api.responses import authenticator_data

@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from accounts import sessions as skeys
-from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import (
+from accounts.errors import ApiError, Code
+from accounts.flows.signin import (
     add_method,
     get_pending,
     login_user,
@@ -46,7 +46,7 @@ def active_types(user) -> list[str]:
 
 
 def mfa_login_stage(request: HttpRequest, *, user, record: dict) -> bool:
-    """accounts.flows.authentication.login_stages: stop here when `user` has a second factor."""
+    """accounts.flows.signin.login_stages: stop here when `user` has a second factor."""
     types = active_types(user)
     if STAGE_TYPES.isdisjoint(types):
         return False

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import require_reauthentication
 from accounts.mfa import crypto, recovery_codes, totp
 from accounts.mfa.models import Authenticator

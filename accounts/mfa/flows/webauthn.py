@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.api.errors import ApiError, Code
-from accounts.flows.authentication import add_method, login_user, method_record
+from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import require_reauthentication
+from accounts.flows.signin import add_method, login_user, method_record
 from accounts.mfa import webauthn
 from accounts.mfa.flows.manage import (
     _recovery_codes_create,

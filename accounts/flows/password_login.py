@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
 from accounts import emails
-from accounts.api.errors import ApiError, Code
+from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
-from accounts.flows.authentication import (
+from accounts.flows.email_verification import Verification
+from accounts.flows.signin import (
     Method,
     add_method,
     complete_login,
@@ -42,9 +42,9 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
     failed.refund()
     address = getattr(user, "login_address", None)  # set by accounts.backends
     pending = address is not None and not address.verified
-    if pending and settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory":
+    if pending and email_verification.verification_mode() is Verification.MANDATORY:
         try:
-            email_verification.send_verification(request, address)
+            email_verification.email_verification_send(request, address)
         except ApiError as error:
             if error.status != 429:
                 raise
@@ -55,7 +55,7 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
     complete_login(request, user=user, record=record)
 
 
-def reauthenticate(request: HttpRequest, *, password: str) -> None:
+def password_reauthenticate(request: HttpRequest, *, password: str) -> None:
     user = request.user
     consume(request, Action.REAUTHENTICATE, user=user)
     if not user.check_password(password):

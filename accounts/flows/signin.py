@@ -1,24 +1,27 @@
-"""Signing in and out, and what a session records about it."""
+"""Signing in and out, what a session records about it, and ending sessions."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from enum import StrEnum
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import sessions as skeys
+from accounts.errors import ApiError, Code
+from accounts.flows.reauthentication import require_reauthentication
 from accounts.models import User, UserSession
 from accounts.net import client_ip
-from accounts.sessions import SessionStore
+from accounts.sessions import SessionStore, public_id
 from accounts.signals import Event, emit
 
 BACKEND = "accounts.backends.CachedModelBackend"
 
 
-class Method:
+class Method(StrEnum):
     PASSWORD = "password"
     PASSWORD_RESET = "password_reset"
     WALLET = "wallet"
@@ -99,7 +102,7 @@ def add_method(request: HttpRequest, record: dict) -> None:
     session[skeys.METHODS] = [*session.get(skeys.METHODS, []), record]
 
 
-def logout_user(request: HttpRequest) -> None:
+def user_logout(request: HttpRequest) -> None:
     user = request.user if request.user.is_authenticated else None
     logout(request)
     if user is not None:
@@ -150,3 +153,28 @@ def end_sessions_created_with(user_ids, origin: str, *, keep: str | None = None)
     keys = list(sessions.exclude(session_key=keep or "").values_list("session_key", flat=True))
     end_sessions(keys)
     return len(keys)
+
+
+def user_sessions_end(request: HttpRequest, *, ids: list[int]) -> bool:
+    """End the user's sessions named by public id (allauth's DELETE
+    /auth/sessions); True when this session was among them (signed out).
+    Ending another session needs a recent authentication; ending only this
+    one is a logout and does not."""
+    ids = list(dict.fromkeys(ids))
+    sessions = {s.public_id: s.session_key for s in user_sessions(request.user)}
+    unknown = [str(i) for i in ids if i not in sessions]
+    if unknown:
+        # allauth's answer (a ModelMultipleChoiceField): 400 invalid_choice.
+        message = "Unknown session id: " + ", ".join(unknown)
+        raise ApiError(400, Code.INVALID_CHOICE, message, "sessions")
+    current = public_id(request.session, request.session.session_key)
+    others = [i for i in ids if i != current]
+    if others:
+        require_reauthentication(request)
+    end_sessions([sessions[i] for i in others])
+    for _ in others:
+        emit(request, Event.SESSION_ENDED, user=request.user)
+    if current in ids:
+        user_logout(request)
+        return True
+    return False

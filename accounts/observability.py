@@ -28,9 +28,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
+from accounts.metrics import route_of
 from accounts.net import client_ip
 from accounts.signals import Outcome
-from config.metrics import route_of
 from config.patterns import request_pattern
 
 REQUEST_ID_HEADER = "X-Request-ID"

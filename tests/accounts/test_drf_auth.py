@@ -29,7 +29,7 @@ def token(user, db):
     return client.token
 
 
-@pytest.mark.urls("tests.accounts.test_authentication")
+@pytest.mark.urls("tests.accounts.test_drf_auth")
 def test_token_in_either_header(token, user):
     for headers in ({"X-Session-Token": token}, {"Authorization": f"Bearer {token}"}):
         response = Client().get("/api/me", headers=headers)
@@ -37,7 +37,7 @@ def test_token_in_either_header(token, user):
         assert response.json() == {"email": user.email}
 
 
-@pytest.mark.urls("tests.accounts.test_authentication")
+@pytest.mark.urls("tests.accounts.test_drf_auth")
 def test_no_token_is_401_in_the_envelope(db):
     response = Client().get("/api/me")
     assert response.status_code == HTTPStatus.UNAUTHORIZED
@@ -45,7 +45,7 @@ def test_no_token_is_401_in_the_envelope(db):
     assert response["WWW-Authenticate"] == "Bearer"
 
 
-@pytest.mark.urls("tests.accounts.test_authentication")
+@pytest.mark.urls("tests.accounts.test_drf_auth")
 def test_stale_token_is_410(db):
     response = Client().get("/api/me", headers={"X-Session-Token": "stale-token-value"})
     assert response.status_code == HTTPStatus.GONE

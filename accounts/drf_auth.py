@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 from rest_framework.authentication import BaseAuthentication
 
-from accounts.api.errors import ApiError, Code
 from accounts.backends import get_user
 from accounts.clients import token_from_headers
+from accounts.errors import ApiError, Code
 from accounts.sessions import session_lookup
 
 
