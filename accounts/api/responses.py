@@ -34,6 +34,10 @@ ReauthenticationFlows = Callable[[Any], list[dict]]
 flow_providers: list[FlowProvider] = []
 # The ways a signed-in user can step up (e.g. wallets adds `wallet_reauthenticate`).
 reauthentication_flow_providers: list[ReauthenticationFlows] = []
+# Called with (request, meta) when the app client is handed a new session
+# token; each returns extra meta (accounts.tokens: access and refresh tokens).
+TokenMetaProvider = Callable[[HttpRequest, dict], dict]
+token_meta_providers: list[TokenMetaProvider] = []
 
 
 # What django.utils.cache.add_never_cache_headers() writes on a fresh response.
@@ -109,6 +113,8 @@ def session_meta(request: HttpRequest, meta: dict | None = None) -> dict | None:
         session.modified = False
         if session.session_key != getattr(request, "signet_token", None):
             meta = {**(meta or {}), "session_token": session.session_key}
+            for provider in token_meta_providers:
+                meta.update(provider(request, meta))
     return meta
 
 

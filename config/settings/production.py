@@ -45,6 +45,9 @@ elif _email_scheme not in _SMTP_SCHEMES:
     )
 # Encrypts TOTP secrets at rest; never derived from SECRET_KEY here. No default.
 MFA_ENCRYPTION_KEY = _required("MFA_ENCRYPTION_KEY", env.list("MFA_ENCRYPTION_KEY"))
+# Signs access tokens; never derived from SECRET_KEY here.
+if SIGNET_TOKEN_STRATEGY == "jwt":  # noqa: F405
+    _required("JWT_PRIVATE_KEYS", JWT_PRIVATE_KEYS)  # noqa: F405
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Only trust X-Forwarded-Proto when told the proxy in front sets it.
