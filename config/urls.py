@@ -14,7 +14,6 @@ from config import health, metrics, security
 api_patterns = [
     "accounts.api.urls",
     "accounts.mfa.api.urls",
-    "accounts.tokens.api.urls",
     "wallets.api.urls",
 ]
 
@@ -29,8 +28,10 @@ urlpatterns = [
     # docs page's CSP needs no 'unsafe-inline' for scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
 ]
+# allauth has these for the app client only.
+app_only_patterns = ["accounts.tokens.api.urls"]
 for client in Client:
-    for module in api_patterns:
+    for module in api_patterns + (app_only_patterns if client is Client.APP else []):
         urlpatterns.append(path(f"_allauth/{client}/v1/", include(module)))
 # Anything else under the API prefix still answers in the envelope.
 urlpatterns.append(re_path(r"^_allauth/", not_found))

@@ -35,6 +35,7 @@ class TokensConfig(AppConfig):
         from accounts import middleware
         from accounts.api import responses
         from accounts.tokens import authentication, flows, keys
+        from accounts.tokens.api import schema  # noqa: F401  (OpenAPI extension registers on import)
 
         if flows.enabled():
             keys.signing_keys()  # a missing or malformed key stops start-up, naming the variable
