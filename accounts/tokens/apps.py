@@ -20,8 +20,15 @@ def _revoke_on_logout(sender, request, user, **kwargs) -> None:
     from accounts import sessions as skeys
     from accounts.tokens import flows
 
+    if user is None:
+        return
+    claims = getattr(user, "token_claims", None)
+    if claims is not None:
+        # Logged out with the access token alone: end the session it names.
+        flows.session_end(user_id=user.pk, sid=claims["sid"])
+        return
     session = getattr(request, "session", None)
-    if user is not None and session is not None:
+    if session is not None:
         flows.tokens_revoke_session(user_id=user.pk, sid=session.get(skeys.PUBLIC_ID))
 
 

@@ -177,3 +177,12 @@ def tokens_revoke_session(*, user_id: int, sid: int | None) -> int:
     return RefreshToken.objects.filter(
         user_id=user_id, session_public_id=sid, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
+
+
+def session_end(*, user_id: int, sid: int) -> None:
+    """End the session `sid` names (a logout by access token), and its tokens."""
+    from accounts.flows.authentication import end_sessions
+
+    sessions = UserSession.objects.filter(user_id=user_id, public_id=sid)
+    end_sessions(list(sessions.values_list("session_key", flat=True)))
+    tokens_revoke_session(user_id=user_id, sid=sid)

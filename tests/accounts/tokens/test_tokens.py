@@ -129,6 +129,19 @@ def test_logout_revokes(signed_in, app):
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
+def test_logout_by_access_token_ends_its_session(signed_in, user, db):
+    client = HeadlessClient("app")
+    response = client.delete("/auth/session", headers=bearer(signed_in["access_token"]))
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    # The session token of that sign-in is dead too, and so is its refresh token.
+    gone = HeadlessClient("app").get(
+        "/auth/session", headers={"X-Session-Token": signed_in["session_token"]}
+    )
+    assert gone.status_code == HTTPStatus.GONE
+    refresh = client.post("/tokens/refresh", {"refresh_token": signed_in["refresh_token"]})
+    assert refresh.status_code == HTTPStatus.BAD_REQUEST
+
+
 def test_ended_session_revokes(signed_in, user, db):
     other = HeadlessClient("app")
     other.post("/auth/login", {"email": user.email, "password": PASSWORD})
