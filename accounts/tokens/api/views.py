@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
 from accounts.api import responses
 from accounts.api.base import HeadlessApi
 from accounts.api.errors import ApiError, Code
+from accounts.errors import error_response
 from accounts.tokens import flows, keys
 
 
@@ -25,9 +26,13 @@ class RefreshTokenApi(HeadlessApi):
         return responses.respond(request, flows.token_refresh(refresh_token=token))
 
 
-@require_GET
+@csrf_exempt  # public and read-only: a POST is a 405, not a CSRF failure
 def jwks(request: HttpRequest) -> JsonResponse:
     """The public keys that verify access tokens, for other services."""
+    if request.method not in ("GET", "HEAD"):
+        response = error_response(405, Code.METHOD_NOT_ALLOWED, "Method not allowed.")
+        response["Allow"] = "GET, HEAD"
+        return response
     if not flows.enabled():
         return JsonResponse({"keys": []})
     response = JsonResponse(keys.jwks())

@@ -69,3 +69,9 @@ def test_jwks_has_only_public_parts(app, db):
     (key,) = body["keys"]
     assert key["kty"] == "EC" and key["crv"] == "P-256" and key["alg"] == "ES256"
     assert "d" not in key
+
+
+def test_jwks_refuses_other_methods_in_the_envelope(app, db):
+    response = app.http.post("/.well-known/jwks.json")
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response.json()["errors"][0]["code"] == "method_not_allowed"
