@@ -134,7 +134,10 @@ def _invalid() -> ApiError:
 
 def _session_alive(row: RefreshToken) -> bool:
     return UserSession.objects.filter(
-        user_id=row.user_id, public_id=row.session_public_id, expire_date__gt=timezone.now()
+        user_id=row.user_id,
+        user__is_active=True,  # a deactivated user gets no new access token
+        public_id=row.session_public_id,
+        expire_date__gt=timezone.now(),
     ).exists()
 
 

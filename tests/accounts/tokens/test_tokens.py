@@ -164,6 +164,13 @@ def test_password_change_elsewhere_revokes(signed_in, user, db):
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
+def test_deactivated_user_cannot_refresh(signed_in, app, user):
+    user.is_active = False
+    user.save()
+    response = app.post("/tokens/refresh", {"refresh_token": signed_in["refresh_token"]})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
 def test_browser_has_no_refresh(signed_in, db):
     browser = HeadlessClient("browser")
     response = browser.post("/tokens/refresh", {"refresh_token": signed_in["refresh_token"]})
