@@ -8,7 +8,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.api.fallback import not_found
 from accounts.clients import Client
-from accounts.tokens.api.views import jwks
 from config import health, metrics, security
 
 api_patterns = [
@@ -22,7 +21,7 @@ urlpatterns = [
     path("health", health.ready, name="health"),
     path("health/live", health.live, name="health-live"),
     path("metrics", metrics.metrics_view, name="metrics"),
-    path(".well-known/jwks.json", jwks, name="jwks"),
+    path(".well-known/", include("accounts.tokens.api.well_known")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script from `?script`, not inline, so the
     # docs page's CSP needs no 'unsafe-inline' for scripts.
