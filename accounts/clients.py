@@ -17,8 +17,9 @@ JWT token strategy (allauth's `HEADLESS_TOKEN_STRATEGY` with JWTs) exists:
   means "refresh", 401, not "this session is gone", 410), and a session
   token is never parsed as a JWT.
 
-`access_token_from_headers` is where the JWT strategy will read its token;
-until it exists, a JWT-shaped Bearer value authenticates nobody (401).
+`access_token_from_headers` is where the JWT strategy (accounts.tokens,
+`SIGNET_TOKEN_STRATEGY=jwt`) reads its token; under the session strategy a
+JWT-shaped Bearer value authenticates nobody (401).
 """
 
 from __future__ import annotations

@@ -17,8 +17,10 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
+# allauth has these for the app client only.
+app_only_patterns = ["accounts.tokens.api.urls"]
 for client in Client:
-    for module in api_patterns:
+    for module in api_patterns + (app_only_patterns if client is Client.APP else []):
         urlpatterns.append(path(f"_allauth/{client}/v1/", include(module)))
 # Anything else under the API prefix still answers in the envelope.
 urlpatterns.append(re_path(r"^_allauth/", not_found))

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(".well-known/", include("accounts.tokens.api.well_known")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script from `?script`, not inline, so the
     # docs page's CSP needs no 'unsafe-inline' for scripts.

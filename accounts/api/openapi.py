@@ -172,6 +172,12 @@ def _session_token() -> serializers.CharField:
 class AuthMetaSerializer(serializers.Serializer):
     is_authenticated = serializers.BooleanField()
     session_token = _session_token()
+    access_token = serializers.CharField(
+        required=False, help_text="App client, SIGNET_TOKEN_STRATEGY=jwt: an ES256 JWT."
+    )
+    refresh_token = serializers.CharField(
+        required=False, help_text="App client, SIGNET_TOKEN_STRATEGY=jwt: for /tokens/refresh."
+    )
 
 
 @extend_schema_field({"type": "boolean", "enum": [False]})

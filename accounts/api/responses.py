@@ -39,6 +39,10 @@ flow_providers: list[FlowProvider] = []
 reauthentication_flow_providers: list[ReauthenticationFlows] = []
 # Sections of /config beside `account` (e.g. wallets adds `wallet`, MFA `mfa`).
 config_extensions: list[ConfigExtension] = []
+# Called with (request, meta) when the app client is handed a new session
+# token; each returns extra meta (accounts.tokens: access and refresh tokens).
+TokenMetaProvider = Callable[[HttpRequest, dict], dict]
+token_meta_providers: list[TokenMetaProvider] = []
 
 
 # What django.utils.cache.add_never_cache_headers() writes on a fresh response.
@@ -166,6 +170,8 @@ def session_meta(request: HttpRequest, meta: dict | None = None) -> dict | None:
         session.modified = False
         if session.session_key != getattr(request, "signet_token", None):
             meta = {**(meta or {}), "session_token": session.session_key}
+            for provider in token_meta_providers:
+                meta.update(provider(request, meta))
     return meta
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "accounts.mfa",
+    "accounts.tokens",
     "wallets",
 ]
 
@@ -274,6 +275,54 @@ def dev_mfa_key(secret_key: str) -> list[str]:
     return [base64.urlsafe_b64encode(digest).decode()]
 
 
+# --- Tokens (accounts.tokens) ----------------------------------------------
+# `session` (allauth's default): the app client holds a session token.
+# `jwt`: app-client sign-ins also answer an ES256 access token and a refresh
+# token (README, "Tokens (JWT)").
+SIGNET_TOKEN_STRATEGY = env.str("SIGNET_TOKEN_STRATEGY", default="session")
+if SIGNET_TOKEN_STRATEGY not in ("session", "jwt"):
+    raise ImproperlyConfigured("SIGNET_TOKEN_STRATEGY must be session or jwt.")
+# PEM P-256 private keys, one after another (or JWT_PRIVATE_KEYS_FILE): the
+# first signs, all verify, and all are published at /.well-known/jwks.json.
+JWT_PRIVATE_KEYS: list[str] = []
+_jwt_pems = env.str("JWT_PRIVATE_KEYS", default="").replace("\\n", "\n")
+JWT_ISSUER = env.str("JWT_ISSUER", default="signet")
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="signet")
+JWT_ACCESS_TOKEN_LIFETIME = env.int("JWT_ACCESS_TOKEN_LIFETIME", default=300)
+JWT_REFRESH_TOKEN_LIFETIME = env.int("JWT_REFRESH_TOKEN_LIFETIME", default=30 * 86400)
+
+
+def split_pems(text: str) -> list[str]:
+    """The PEM blocks in one string (a variable or a file may hold several)."""
+    marker = "-----END "
+    out = []
+    while marker in text:
+        head, _, tail = text.partition(marker)
+        label, _, text = tail.partition("-----")
+        out.append(f"{head.strip()}\n{marker}{label}-----")
+    return out
+
+
+JWT_PRIVATE_KEYS = split_pems(_jwt_pems)
+
+
+def dev_jwt_key(secret_key: str) -> list[str]:
+    """A P-256 key derived from SECRET_KEY: local and test settings only. The
+    same in every worker process, unlike a key drawn at start."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    seed = hashlib.sha256(b"signet.jwt.signing:" + secret_key.encode()).digest()
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551  # P-256's n
+    key = ec.derive_private_key(int.from_bytes(seed) % (order - 1) + 1, ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return [pem.decode()]
+
+
 # --- Mail -------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Signet <no-reply@localhost>")
@@ -311,6 +360,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=CORS_ALLOWED_ORI
 # --- DRF / OpenAPI ----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.tokens.drf_auth.AccessTokenAuthentication",
         "accounts.drf_auth.SessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -9,7 +9,16 @@ rate limits fail open with a warning, and wallet challenges answer 503.
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, LOGGING, MFA_ENCRYPTION_KEY, dev_mfa_key, env
+from .base import (
+    BASE_DIR,
+    DATABASES,
+    JWT_PRIVATE_KEYS,
+    LOGGING,
+    MFA_ENCRYPTION_KEY,
+    dev_jwt_key,
+    dev_mfa_key,
+    env,
+)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env(
@@ -18,6 +27,7 @@ SECRET_KEY = env(
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 MFA_ENCRYPTION_KEY = MFA_ENCRYPTION_KEY or dev_mfa_key(SECRET_KEY)
+JWT_PRIVATE_KEYS = JWT_PRIVATE_KEYS or dev_jwt_key(SECRET_KEY)
 DATABASES["default"] = env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 if env("DATABASE_PASSWORD", default=""):
     DATABASES["default"]["PASSWORD"] = env("DATABASE_PASSWORD")

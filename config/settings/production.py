@@ -48,6 +48,9 @@ MFA_ENCRYPTION_KEY = _required("MFA_ENCRYPTION_KEY", env.list("MFA_ENCRYPTION_KE
 # Passkeys are bound to these for good: no guess from FRONTEND_URL here.
 WEBAUTHN_RP_ID = _required("WEBAUTHN_RP_ID", env.str("WEBAUTHN_RP_ID"))
 WEBAUTHN_ORIGINS = _required("WEBAUTHN_ORIGINS", env.list("WEBAUTHN_ORIGINS"))
+# Signs access tokens; never derived from SECRET_KEY here.
+if SIGNET_TOKEN_STRATEGY == "jwt":  # noqa: F405
+    _required("JWT_PRIVATE_KEYS", JWT_PRIVATE_KEYS)  # noqa: F405
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Only trust X-Forwarded-Proto when told the proxy in front sets it.

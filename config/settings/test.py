@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES, dev_mfa_key, env
+from .base import CACHES, DATABASES, dev_jwt_key, dev_mfa_key, env
 
 _run = os.environ.setdefault("SIGNET_TEST_RUN", str(os.getpid()))
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 MFA_ENCRYPTION_KEY = dev_mfa_key(SECRET_KEY)
+JWT_PRIVATE_KEYS = dev_jwt_key(SECRET_KEY)
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DATABASES["default"] = env.db_url(
