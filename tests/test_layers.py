@@ -18,8 +18,18 @@ from accounts.api.inputs import Input
 from tests.test_imports import ROOT, import_graph
 
 API_PACKAGES = ("accounts.api", "accounts.mfa.api", "wallets.api")
-VIEW_MODULES = ("accounts.api.views", "accounts.mfa.api.views", "wallets.api.views")
-INPUT_MODULES = ("accounts.api.inputs", "accounts.mfa.api.inputs", "wallets.api.inputs")
+VIEW_MODULES = (
+    "accounts.api.views",
+    "accounts.mfa.api.views",
+    "accounts.tokens.api.views",
+    "wallets.api.views",
+)
+INPUT_MODULES = (
+    "accounts.api.inputs",
+    "accounts.mfa.api.inputs",
+    "accounts.tokens.api.inputs",
+    "wallets.api.inputs",
+)
 
 
 def _names(module: str) -> set[str]:

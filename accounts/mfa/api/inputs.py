@@ -12,7 +12,7 @@ class CodeInput(Input):
     code = serializers.CharField(max_length=64)
 
 
-class CredentialInput(serializers.Serializer):
+class CredentialInput(Input):
     # The browser's PublicKeyCredential as JSON; fido2 parses it (size bounded there).
     credential = serializers.JSONField()
 
@@ -21,12 +21,12 @@ class AddWebAuthnInput(CredentialInput):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class UpdateWebAuthnInput(serializers.Serializer):
+class UpdateWebAuthnInput(Input):
     id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     name = serializers.CharField(max_length=100)
 
 
-class DeleteWebAuthnInput(serializers.Serializer):
+class DeleteWebAuthnInput(Input):
     authenticators = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100
     )

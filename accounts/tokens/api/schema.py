@@ -8,7 +8,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from accounts.api.errors import Code
+from accounts.errors import Code
 from accounts.api.openapi import ApiOperation, document, envelope
 from accounts.tokens.api.views import RefreshTokenInput
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import serializers
 
 from accounts.api import responses
 from accounts.api.base import HeadlessApi
-from accounts.api.errors import ApiError, Code
-from accounts.errors import error_response
+from accounts.errors import ApiError, Code, error_response
 from accounts.tokens import flows, keys
-
-
-class RefreshTokenInput(serializers.Serializer):
-    # Ours are 43 characters; the bound keeps junk cheap to refuse.
-    refresh_token = serializers.CharField(max_length=256)
+from accounts.tokens.api.inputs import RefreshTokenInput
 
 
 class RefreshTokenApi(HeadlessApi):
