@@ -165,7 +165,9 @@ class WebAuthnLoginApi(HeadlessApi):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if not settings.MFA_PASSKEY_LOGIN_ENABLED:
+        # A method the view lacks stays 405 (DRF decides that after initial()).
+        handled = hasattr(self, request.method.lower())
+        if handled and not settings.MFA_PASSKEY_LOGIN_ENABLED:
             raise ApiError(404, Code.NOT_FOUND, "Passkey login is not enabled.")
         if request.user.is_authenticated:
             raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")

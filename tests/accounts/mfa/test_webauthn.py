@@ -199,3 +199,10 @@ def test_passkey_login(logged_in, user, make_headless, settings, user_factory):
     assert response.json()["data"]["user"]["email"] == user.email
     assert _code(make_headless().post(LOGIN, {"credential": credential})) == "incorrect_code"
     assert client.get(LOGIN).status_code == HTTPStatus.CONFLICT
+
+
+def test_passkey_login_off_is_404_but_an_unknown_method_is_still_405(headless, settings):
+    settings.MFA_PASSKEY_LOGIN_ENABLED = False
+    assert headless.get("/auth/webauthn/login").status_code == 404
+    response = headless.request("TRACE", "/auth/webauthn/login")
+    assert response.status_code == 405, response.content
