@@ -8,8 +8,8 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from accounts.errors import Code
 from accounts.api.openapi import ApiOperation, document, envelope
+from accounts.errors import Code
 from accounts.tokens.api.views import RefreshTokenInput
 
 
