@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-
-def _append_once(hooks: list, fn) -> None:
-    if fn not in hooks:
-        hooks.append(fn)
+from accounts.hooks import hook_add
 
 
 class WalletsConfig(AppConfig):
@@ -33,11 +30,11 @@ class WalletsConfig(AppConfig):
             for chain_id, url in settings.WALLET_EVM_RPC_URLS.items()
         }
         chains.register(EvmFamily(rpc=rpc))
-        _append_once(responses.flow_providers, wallet_responses.wallet_flows)
-        _append_once(
+        hook_add(responses.flow_providers, wallet_responses.wallet_flows)
+        hook_add(
             responses.reauthentication_flow_providers,
             wallet_responses.wallet_reauthentication_flows,
         )
         # The user payload lists the wallets; unlinking one must reach the cache first.
         users.user_part(wallet_responses.user_wallets, model=Wallet, strict_delete=True)
-        _append_once(responses.config_extensions, wallet_responses.wallet_config)
+        hook_add(responses.config_extensions, wallet_responses.wallet_config)

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-
-def _append_once(hooks: list, fn) -> None:
-    if fn not in hooks:
-        hooks.append(fn)
+from accounts.hooks import hook_add
 
 
 class MfaConfig(AppConfig):
@@ -30,7 +27,7 @@ class MfaConfig(AppConfig):
         from accounts.mfa.flows import authenticate
 
         crypto.fernet()  # a malformed MFA_ENCRYPTION_KEY stops start-up, naming the variable
-        _append_once(signin.login_stages, authenticate.mfa_login_stage)
-        _append_once(responses.reauthentication_flow_providers, mfa_responses.reauthenticate_flows)
-        _append_once(responses.config_extensions, mfa_responses.mfa_config)
-        _append_once(responses.flow_providers, mfa_responses.login_flows)
+        hook_add(signin.login_stages, authenticate.mfa_login_stage)
+        hook_add(responses.reauthentication_flow_providers, mfa_responses.reauthenticate_flows)
+        hook_add(responses.config_extensions, mfa_responses.mfa_config)
+        hook_add(responses.flow_providers, mfa_responses.login_flows)

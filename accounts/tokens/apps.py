@@ -10,10 +10,7 @@ from __future__ import annotations
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_out
 
-
-def _append_once(hooks: list, fn) -> None:
-    if fn not in hooks:
-        hooks.append(fn)
+from accounts.hooks import hook_add
 
 
 def _revoke_on_logout(sender, request, user, **kwargs) -> None:
@@ -46,6 +43,6 @@ class TokensConfig(AppConfig):
 
         if flows.enabled():
             keys.signing_keys()  # a missing or malformed key stops start-up, naming the variable
-        _append_once(responses.token_meta_providers, flows.tokens_issue)
-        _append_once(middleware.access_token_users, drf_auth.access_token_user)
+        hook_add(responses.token_meta_providers, flows.tokens_issue)
+        hook_add(middleware.access_token_users, drf_auth.access_token_user)
         user_logged_out.connect(_revoke_on_logout, dispatch_uid="tokens.revoke_on_logout")
