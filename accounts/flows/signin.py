@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import sessions as skeys
+from accounts.email_spelling import email_key
 from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import require_reauthentication
 from accounts.models import User, UserSession
@@ -32,7 +33,7 @@ def method_record(method: str, **extra) -> dict:
 
 
 def email_origin(email: str) -> str:
-    return f"email:{email.lower()}"
+    return f"email:{email_key(email)}"
 
 
 def wallet_origin(namespace: str, address: str) -> str:
