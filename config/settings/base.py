@@ -215,6 +215,30 @@ ACCOUNT_LOGIN_TIMEOUT = env.int("ACCOUNT_LOGIN_TIMEOUT", default=15 * 60)
 # reauthentication younger than the timeout. allauth's names; on by default here.
 ACCOUNT_REAUTHENTICATION_REQUIRED = env.bool("ACCOUNT_REAUTHENTICATION_REQUIRED", default=True)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=5 * 60)
+# Codes by email (accounts.codes), allauth's names and defaults: login by
+# code, and email verification and password reset by code in place of
+# links. Each code allows MAX_ATTEMPTS tries within TIMEOUT seconds.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = env.bool("ACCOUNT_LOGIN_BY_CODE_ENABLED", default=False)
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = env.int("ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS", default=3)
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env.int("ACCOUNT_LOGIN_BY_CODE_TIMEOUT", default=3 * 60)
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = env.bool(
+    "ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED", default=False
+)
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_MAX_ATTEMPTS = env.int(
+    "ACCOUNT_EMAIL_VERIFICATION_BY_CODE_MAX_ATTEMPTS", default=3
+)
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT = env.int(
+    "ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT", default=15 * 60
+)
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = env.bool(
+    "ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED", default=False
+)
+ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = env.int(
+    "ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS", default=3
+)
+ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = env.int(
+    "ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT", default=3 * 60
+)
 # Number of reverse proxies in front of Signet whose X-Forwarded-For entries
 # are trusted; 0 means the client IP is REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
