@@ -176,17 +176,19 @@ class Pod:
         [container] = self.spec["containers"]
         self.web = self._popen(container, self.base / "web.log")
 
-    def run(self) -> subprocess.CompletedProcess:
-        """A Job's pod: its one container to completion."""
-        [container] = self.spec["containers"]
-        return subprocess.run(
-            self.command(container),
-            cwd=ROOT,
-            env=self.environment(container),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def run(self) -> list[subprocess.CompletedProcess]:
+        """A Job's pod: each of its containers to completion."""
+        return [
+            subprocess.run(
+                self.command(container),
+                cwd=ROOT,
+                env=self.environment(container),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            for container in self.spec["containers"]
+        ]
 
     def init_output(self) -> str:
         return (self.base / "init.log").read_text()

@@ -224,12 +224,17 @@ def test_housekeeping_runs_daily_one_at_a_time(overlay):
     _, objects = overlay
     jobs = {o["metadata"]["name"]: o for o in objects if o["kind"] == "CronJob"}
     commands = {
-        name: job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+        name: [
+            c["args"] for c in job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        ]
         for name, job in jobs.items()
     }
     assert commands == {
-        "signet-clearsessions": ["python", "manage.py", "clearsessions"],
-        "signet-prune-auth-events": ["python", "manage.py", "prune_auth_events"],
+        "signet-clearsessions": [
+            ["python", "manage.py", "clearsessions"],
+            ["python", "manage.py", "prune_refresh_tokens"],
+        ],
+        "signet-prune-auth-events": [["python", "manage.py", "prune_auth_events"]],
     }
     for job in jobs.values():
         assert job["spec"]["concurrencyPolicy"] == "Forbid"
@@ -360,8 +365,10 @@ def test_three_pods_at_once_migrate_once_and_all_become_ready(name, tmp_path, fr
         assert all(probe_ok(p.get(p.probe("livenessProbe"))) for p in pods)
         for job in (o for o in objects if o["kind"] == "CronJob"):
             job_template = job["spec"]["jobTemplate"]["spec"]["template"]
-            result = Pod(job_template, env, tmp_path / job["metadata"]["name"], secret_dir).run()
-            assert result.returncode == 0, result.stdout
+            for result in Pod(
+                job_template, env, tmp_path / job["metadata"]["name"], secret_dir
+            ).run():
+                assert result.returncode == 0, result.stdout + result.stderr
     finally:
         for pod in pods:
             pod.stop()

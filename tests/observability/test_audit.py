@@ -213,7 +213,7 @@ def test_prune_deletes_only_old_events(capsys):
 
 @pytest.mark.django_db
 def test_prune_takes_days_and_batches(capsys, monkeypatch):
-    monkeypatch.setattr("accounts.management.commands.prune_auth_events.BATCH", 2)
+    monkeypatch.setattr("accounts.management.batches.BATCH", 2)
     for days in (3, 4, 5, 6, 7):
         _aged(days)
     call_command("prune_auth_events", "--days", "2")

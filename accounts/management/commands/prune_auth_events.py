@@ -12,9 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accounts.management import batches
 from accounts.models import AuthEvent
-
-BATCH = 5000
 
 
 class Command(BaseCommand):
@@ -32,11 +31,5 @@ class Command(BaseCommand):
         if days < 1:
             raise CommandError("--days must be at least 1.")
         cutoff = timezone.now() - timedelta(days=days)
-        old = AuthEvent.objects.filter(created_at__lt=cutoff)
-        deleted = 0
-        while True:
-            batch = list(old.values_list("pk", flat=True)[:BATCH])
-            if not batch:
-                break
-            deleted += AuthEvent.objects.filter(pk__in=batch).delete()[0]
+        deleted = batches.delete_in_batches(AuthEvent.objects.filter(created_at__lt=cutoff))
         self.stdout.write(f"Deleted {deleted} auth events older than {days} days.")
