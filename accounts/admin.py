@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.admin_login import RateLimitedAdminLoginForm
 from accounts.admin_secrets import SecretSafeAdminMixin
+from accounts.flows.email_verification import make_owner
 from accounts.flows.signin import end_sessions
 from accounts.flows.signup import email_in_use
 from accounts.models import EmailAddress, User, UserSession
@@ -50,6 +51,14 @@ class EmailAddressForm(forms.ModelForm):
         # "One primary per user" is checked by the formset across its rows; the
         # database check would compare against rows this same save will change.
         return {*super()._get_validation_exclusions(), "primary"}
+
+
+def own_if_verified(form: forms.ModelForm) -> None:
+    """After an address form saved: ticking "verified" makes the owner, as a
+    verification link does (other accounts' claims and their sessions go)."""
+    address = form.instance
+    if "verified" in form.changed_data and address.verified and address.pk:
+        make_owner(address)
 
 
 class EmailAddressFormSet(forms.BaseInlineFormSet):
@@ -191,6 +200,11 @@ class UserAdmin(SecretSafeAdminMixin, BaseUserAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if isinstance(formset, EmailAddressFormSet):
+                for address_form in formset.forms:
+                    if address_form.has_changed() and not formset._should_delete_form(address_form):
+                        own_if_verified(address_form)
         user = form.instance
         addresses = user.emailaddresses.all()
         if not change and user.email and not addresses.filter(email__iexact=user.email).exists():
@@ -224,14 +238,17 @@ class EmailAddressAdmin(SecretSafeAdminMixin, admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj=None) -> tuple:
         return ("user", "email", "primary", "verified", "created_at")
 
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        own_if_verified(form)
+
     @admin.action(description="Mark verified", permissions=["change"])
     def mark_verified(self, request: HttpRequest, queryset: QuerySet) -> None:
         done, refused = 0, []
         for address in queryset.filter(verified=False).order_by("pk"):
             try:
                 with transaction.atomic():  # one savepoint each: a refusal keeps the rest
-                    address.verified = True
-                    address.save(update_fields=["verified"])
+                    make_owner(address)  # as a verification link does: claims elsewhere go
                 done += 1
             except IntegrityError:
                 refused.append(address.email)

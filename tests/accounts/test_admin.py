@@ -243,3 +243,59 @@ def test_createsuperuser_noinput_from_environment(monkeypatch) -> None:
     app = HeadlessClient("app")
     response = app.post("/auth/login", {"email": "root@example.com", "password": PASSWORD})
     assert response.status_code == HTTPStatus.OK
+
+
+def test_mark_verified_makes_the_owner_as_the_link_does(admin_client, user_factory) -> None:
+    """Two accounts claim one address; staff verify it for one: the other's
+    claim goes, as it would had the owner clicked the verification link."""
+    owner = user_factory("first@example.com")
+    claimant = user_factory("claimant@example.com")
+    claimed = EmailAddress.objects.create(user=claimant, email="Shared@example.com")
+    mine = EmailAddress.objects.create(user=owner, email="shared@example.com")
+
+    response = admin_client.post(
+        ADDRESSES, {"action": "mark_verified", ACTION_CHECKBOX_NAME: [mine.pk]}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    mine.refresh_from_db()
+    assert mine.verified
+    assert not EmailAddress.objects.filter(pk=claimed.pk).exists()
+    assert claimant.emailaddresses.get().email == "claimant@example.com"
+
+
+def test_ticking_verified_on_the_change_page_makes_the_owner(admin_client, user_factory) -> None:
+    owner = user_factory("first@example.com")
+    claimant = user_factory("claimant@example.com")
+    claimed = EmailAddress.objects.create(user=claimant, email="shared@example.com")
+    mine = EmailAddress.objects.create(user=owner, email="shared@example.com")
+    url = f"{ADDRESSES}{mine.pk}/change/"
+    data = form_data(admin_client.get(url))
+    data["verified"] = "on"
+
+    response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[-3000:]
+    mine.refresh_from_db()
+    assert mine.verified
+    assert not EmailAddress.objects.filter(pk=claimed.pk).exists()
+
+
+def test_ticking_verified_in_the_user_inline_makes_the_owner(admin_client, user_factory) -> None:
+    owner = user_factory("first@example.com")
+    claimant = user_factory("claimant@example.com")
+    claimed = EmailAddress.objects.create(user=claimant, email="shared@example.com")
+    EmailAddress.objects.create(user=owner, email="shared@example.com")
+    url = f"{USERS}{owner.pk}/change/"
+    data = form_data(admin_client.get(url))
+    row = next(
+        key.removesuffix("-email")
+        for key, value in data.items()
+        if key.startswith("emailaddresses-")
+        and key.endswith("-email")
+        and value.startswith("shared")
+    )
+    data[f"{row}-verified"] = "on"
+
+    response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[-3000:]
+    assert owner.emailaddresses.get(email="shared@example.com").verified
+    assert not EmailAddress.objects.filter(pk=claimed.pk).exists()
