@@ -193,3 +193,23 @@ send_mail("Reset your password", "Choose one: https://app.example.com/account/pa
     assert "0123456789abcdef0123456789abcdef" not in result.stdout
     assert "eJyrVkpUslIyNDJS0lFKVbJKTUnN" not in result.stdout
     assert "/account/password/reset/key/[redacted]" in entry["message"]
+
+
+def test_the_wsgi_server_refuses_to_start_on_a_failing_check():
+    """gunicorn loads config.wsgi, which runs the system checks that only
+    manage.py ran before: a bad mailed-link template stops start-up."""
+    gunicorn = [str(Path(sys.executable).with_name("gunicorn")), "--check-config"]
+    ok = subprocess.run(
+        [*gunicorn, "-c", "docker/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "django.core.checks" not in ok.stdout + ok.stderr  # production has nothing to say
+    bad = subprocess.run(
+        [*gunicorn, "-c", "docker/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env=production_env(HEADLESS_FRONTEND_URLS='{"account_confirm_email": "/v/{nokey}"}'),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode != 0
+    assert "System checks failed" in bad.stderr and "accounts.E002" in bad.stderr
