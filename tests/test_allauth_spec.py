@@ -632,6 +632,7 @@ def _passkey_login(new, user, settings, **_):
     options = client.get(WEBAUTHN + "?passwordless").json()["data"]["creation_options"]
     assert client.post(WEBAUTHN, {"credential": key.create(options)}).status_code == 200
     anonymous = new()
+    anonymous.get("/auth/session")  # 401: `mfa_login_webauthn` among the flows
     anonymous.post("/auth/webauthn/login", {"credential": {"type": "public-key"}})
     credential = client_assertion(anonymous, key, "/auth/webauthn/login")
     anonymous.post("/auth/webauthn/login", {"credential": credential})
