@@ -383,3 +383,14 @@ def test_trust_never_reauthenticates(alice):
     response = client.post(REAUTHENTICATE, {"code": "000000"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert client.get(RECOVERY).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_deactivated_user_is_not_signed_in_by_a_trusted_browser(alice):
+    client = _browser()
+    _sign_in_trusting(client, alice)
+    client.delete("/auth/session")
+    alice.user.is_active = False
+    alice.user.save()
+    response = login(client, alice.user)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert client.get("/auth/session").status_code == HTTPStatus.UNAUTHORIZED
