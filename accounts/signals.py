@@ -33,6 +33,8 @@ class Event:
     MFA_AUTHENTICATOR_REMOVED = "mfa_authenticator_removed"
     MFA_RECOVERY_CODES_GENERATED = "mfa_recovery_codes_generated"
     MFA_AUTHENTICATOR_RENAMED = "mfa_authenticator_renamed"
+    MFA_BROWSER_TRUSTED = "mfa_browser_trusted"
+    MFA_TRUSTED_BROWSER_USED = "mfa_trusted_browser_used"
 
 
 class Outcome:

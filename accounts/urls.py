@@ -17,10 +17,13 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
-# allauth has these for the app client only.
-app_only_patterns = ["accounts.tokens.api.urls"]
+# allauth has these for one client only.
+only_patterns = {
+    Client.APP: ["accounts.tokens.api.urls"],
+    Client.BROWSER: ["accounts.mfa.api.trust_urls"],
+}
 for client in Client:
-    for module in api_patterns + (app_only_patterns if client is Client.APP else []):
+    for module in api_patterns + only_patterns[client]:
         urlpatterns.append(path(f"_allauth/{client}/v1/", include(module)))
 # Anything else under the API prefix still answers in the envelope.
 urlpatterns.append(re_path(r"^_allauth/", not_found))

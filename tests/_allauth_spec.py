@@ -85,6 +85,12 @@ BEHAVIOUR_NOT_IN_SPEC: list[tuple[str, str, Any, str]] = [
         "views that need a signed-in user answer 401 with the flows when nobody is",
     ),
     (
+        "401",
+        "Authentication",
+        {("POST", "/auth/2fa/trust")},
+        "TrustView answers 401 with the flows when no sign-in waits at mfa_trust",
+    ),
+    (
         "200",
         "Authenticated",
         {("POST", "/account/password/change")},
@@ -107,8 +113,8 @@ SIGNET_DIFFERS: list[tuple[str, dict, Any, str]] = [
                 "application/json": {"schema": {"$ref": "#/components/schemas/ConflictResponse"}}
             }
         },
-        {("POST", "/auth/2fa/authenticate")},
-        "a code sent while signed in is 409 already_authenticated (allauth: 401)",
+        {("POST", "/auth/2fa/authenticate"), ("POST", "/auth/2fa/trust")},
+        "a code or trust answer sent while signed in is 409 already_authenticated (allauth: 401)",
     ),
 ]
 

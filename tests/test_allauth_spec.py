@@ -73,7 +73,6 @@ NOT_IMPLEMENTED = {
         ("GET", "/account/providers"),
         ("DELETE", "/account/providers"),
     ],
-    "trusted browsers (MFA)": [("POST", "/_allauth/browser/v1/auth/2fa/trust")],
     "WebAuthn and passkeys": [
         ("POST", "/auth/webauthn/signup"),
         ("GET", "/auth/webauthn/signup"),
@@ -506,6 +505,31 @@ def _mfa_reauthenticate(new, user, settings, **_):
     client.post(REAUTHENTICATE, {"code": codes[0]})
 
 
+@scenario("POST", "/_allauth/browser/v1/auth/2fa/trust", 200, 400, 401, 409)
+def _mfa_trust(new, user, settings, **_):
+    settings.MFA_TRUST_ENABLED = True
+    app = new()
+    if app.kind == "app":  # allauth has the path for the browser client only
+        assert app.post("/auth/2fa/trust", {"trust": True}).status_code == 404
+
+        def new() -> SpecClient:
+            return SpecClient("browser", app.seen)
+
+    client = new()
+    client.post("/auth/2fa/trust", {"trust": True})  # no sign-in awaits the answer: 401
+    owner, secret, _codes = _mfa_user(new, user)
+    owner.delete("/auth/session")
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})
+    client.post("/auth/2fa/trust", {"trust": True})  # before the second factor: 401
+    client.post(AUTHENTICATE, {"code": _next_code(secret)})  # 401, `mfa_trust` pending
+    client.get("/auth/session")
+    client.post("/auth/2fa/trust", {"trust": "perhaps"})
+    client.post("/auth/2fa/trust", {"trust": True})
+    client.post("/auth/2fa/trust", {"trust": True})  # signed in already: 409
+    client.delete("/auth/session")
+    client.post("/auth/login", {"email": user.email, "password": PASSWORD})  # trusted: 200
+
+
 # --- WebAuthn (a software key: tests/accounts/mfa/webauthn_client.py) --------------
 
 
@@ -608,6 +632,7 @@ def _passkey_login(new, user, settings, **_):
     options = client.get(WEBAUTHN + "?passwordless").json()["data"]["creation_options"]
     assert client.post(WEBAUTHN, {"credential": key.create(options)}).status_code == 200
     anonymous = new()
+    anonymous.get("/auth/session")  # 401: `mfa_login_webauthn` among the flows
     anonymous.post("/auth/webauthn/login", {"credential": {"type": "public-key"}})
     credential = client_assertion(anonymous, key, "/auth/webauthn/login")
     anonymous.post("/auth/webauthn/login", {"credential": credential})

@@ -58,6 +58,10 @@ EXTENSION_FLOW_IDS = {
     "wallet_login": "Sign in with a wallet: POST /auth/wallet/challenge, then /auth/wallet/verify.",
     "wallet_reauthenticate": "Reauthenticate by signing a wallet challenge with "
     '`process: "reauthenticate"` (offered when the user has a wallet).',
+    "mfa_login_webauthn": "allauth's own flow, missing from its spec's list: passkey login "
+    "(MFA_PASSKEY_LOGIN_ENABLED), GET then POST /auth/webauthn/login.",
+    "mfa_trust": "allauth's own flow, missing from its spec's list: after a second factor "
+    "on the browser client (MFA_TRUST_ENABLED), answer POST /auth/2fa/trust.",
 }
 FLOW_IDS = [*ALLAUTH_FLOW_IDS, *EXTENSION_FLOW_IDS]
 # Authentication methods Signet adds to allauth's (`password`, `password_reset`, ...).

@@ -278,6 +278,16 @@ WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[]) or [
 # Passkey login (allauth's MFA_PASSKEY_LOGIN_ENABLED): sign in with a
 # WebAuthn key alone, user verification required. Off by default, as allauth.
 MFA_PASSKEY_LOGIN_ENABLED = env.bool("MFA_PASSKEY_LOGIN_ENABLED", default=False)
+# "Trust this browser" (allauth's MFA_TRUST_ENABLED, off by default): after a
+# second factor the browser client may answer POST /auth/2fa/trust, and a
+# trusted browser skips the second factor for MFA_TRUST_COOKIE_AGE seconds
+# (allauth's default: 14 days). The cookie's Domain, Path, Secure, HttpOnly and
+# SameSite follow the session cookie's (accounts.mfa.flows.trust reads them
+# at request time); MFA_TRUST_COOKIE_{DOMAIN,PATH,SECURE,HTTPONLY,SAMESITE}
+# override them, as in allauth.
+MFA_TRUST_ENABLED = env.bool("MFA_TRUST_ENABLED", default=False)
+MFA_TRUST_COOKIE_AGE = env.int("MFA_TRUST_COOKIE_AGE", default=60 * 60 * 24 * 14)
+MFA_TRUST_COOKIE_NAME = env.str("MFA_TRUST_COOKIE_NAME", default="mfa_trusted")
 # The name authenticators show for the site.
 WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Signet")
 # allauth's MFA_WEBAUTHN_USER_VERIFICATION for a second factor; a passkey

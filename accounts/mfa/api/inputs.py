@@ -30,3 +30,9 @@ class DeleteWebAuthnInput(Input):
     authenticators = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100
     )
+
+
+class TrustInput(Input):
+    # allauth's TrustInput: optional, absent means "do not trust" (its spec
+    # marks it required; its form does not).
+    trust = serializers.BooleanField(required=False, default=False)

@@ -79,6 +79,24 @@ document(
     ),
 )
 document(
+    VIEWS + "TrustApi",
+    post=ApiOperation(
+        "Trust this browser, or not, and complete the sign-in (`mfa_trust`)",
+        {
+            200: authenticated("Signed in; with `trust: true` the trust cookie is set."),
+            401: not_authenticated("No sign-in awaits the answer (or it timed out)."),
+        },
+        errors={404: [Code.NOT_FOUND], 409: [Code.ALREADY_AUTHENTICATED]},
+        request=inputs.TrustInput,
+        description="Browser client only, when MFA_TRUST_ENABLED (else 404). After a second "
+        "factor the sign-in waits at `mfa_trust`; `trust` (default false) true sets a signed, "
+        "HttpOnly cookie with which this user's next sign-ins from this browser skip the "
+        "second factor for MFA_TRUST_COOKIE_AGE, until the password or an authenticator "
+        "changes.",
+        tag=AUTH_TAG,
+    ),
+)
+document(
     VIEWS + "ReauthenticateApi",
     post=ApiOperation(
         "Reauthenticate with a second factor (`mfa_reauthenticate`)",

@@ -12,7 +12,7 @@ from accounts.errors import ApiError, Code
 from accounts.mfa import totp, webauthn
 from accounts.mfa.api import inputs
 from accounts.mfa.api.responses import authenticator_data
-from accounts.mfa.flows import authenticate, manage
+from accounts.mfa.flows import authenticate, manage, trust
 from accounts.mfa.flows import webauthn as webauthn_flows
 from accounts.mfa.models import Authenticator
 
@@ -80,6 +80,31 @@ class AuthenticateApi(HeadlessApi):
         code = self.input(inputs.CodeInput)["code"]
         authenticate.mfa_authenticate(request._request, user=user, pending=pending, code=code)
         return responses.auth_response(request)
+
+
+class TrustApi(HeadlessApi):
+    """`mfa_trust` (browser client only, when MFA_TRUST_ENABLED: else 404, as
+    allauth has no such route then; routed in trust_urls.py)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A method the view lacks stays 405 (DRF decides that after initial()).
+        if hasattr(self, request.method.lower()) and not settings.MFA_TRUST_ENABLED:
+            raise ApiError(404, Code.NOT_FOUND, "Trusting browsers is not enabled.")
+
+    def post(self, request, **kwargs):
+        if request.user.is_authenticated:
+            raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+        stage = authenticate.pending_user(request._request, trust.FLOW_TRUST)
+        if stage is None:
+            return responses.auth_response(request)  # no sign-in awaits the answer: 401, flows
+        user, pending = stage
+        choice = self.input(inputs.TrustInput)["trust"]
+        value = trust.mfa_trust(request._request, user=user, pending=pending, trust=choice)
+        response = responses.auth_response(request)
+        if value is not None:
+            trust.cookie_write(response, value)
+        return response
 
 
 class ReauthenticateApi(AuthenticatedApi):

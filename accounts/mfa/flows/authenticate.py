@@ -6,7 +6,9 @@ TOTP does not log in: the stage records the pending flow in the session with
 the first factor's method record, and POST /auth/2fa/authenticate completes
 it with a TOTP or recovery code, within ACCOUNT_LOGIN_TIMEOUT. The pending
 record also holds the user's session hash, so a password changed meanwhile
-voids it, as it voids sessions.
+voids it, as it voids sessions. A browser the user trusted (trust.py) skips
+the stage; with MFA_TRUST_ENABLED a browser sign-in that passed it stops once
+more, at `mfa_trust`, in a pending record of the same kind.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from accounts.flows.signin import (
     set_pending,
 )
 from accounts.mfa import totp
+from accounts.mfa.flows import trust
 from accounts.mfa.flows.manage import recovery_code_use
 from accounts.mfa.models import Authenticator
 from accounts.models import User
@@ -48,7 +51,7 @@ def active_types(user) -> list[str]:
 def mfa_login_stage(request: HttpRequest, *, user, record: dict) -> bool:
     """accounts.flows.signin.login_stages: stop here when `user` has a second factor."""
     types = active_types(user)
-    if STAGE_TYPES.isdisjoint(types):
+    if STAGE_TYPES.isdisjoint(types) or trust.trusted_skip(request, user):
         return False
     set_pending(
         request,
@@ -61,10 +64,10 @@ def mfa_login_stage(request: HttpRequest, *, user, record: dict) -> bool:
     return True
 
 
-def pending_user(request: HttpRequest) -> tuple[User, dict] | None:
-    """The user the pending stage awaits a code for, with the stage; None
-    when no stage is pending (or it timed out, or the password changed)."""
-    pending = get_pending(request, FLOW_AUTHENTICATE, settings.ACCOUNT_LOGIN_TIMEOUT)
+def pending_user(request: HttpRequest, flow: str = FLOW_AUTHENTICATE) -> tuple[User, dict] | None:
+    """The user the pending stage `flow` awaits, with the stage; None when no
+    such stage is pending (or it timed out, or the password changed)."""
+    pending = get_pending(request, flow, settings.ACCOUNT_LOGIN_TIMEOUT)
     if pending is None:
         return None
     user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
@@ -101,8 +104,16 @@ def mfa_authenticate(request: HttpRequest, *, user, pending: dict, code: str) ->
     """Complete the pending sign-in with a second factor."""
     authenticator = verified_code(request, user=user, code=code, event=Event.MFA_AUTHENTICATED)
     emit(request, Event.MFA_AUTHENTICATED, user=user, method=METHOD, type=authenticator.type)
+    record = method_record(METHOD, id=authenticator.pk, type=authenticator.type)
+    second_factor_passed(request, user=user, pending=pending, record=record)
+
+
+def second_factor_passed(request: HttpRequest, *, user, pending: dict, record: dict) -> None:
+    """Sign in after the second factor (`record`), or stop at `mfa_trust`."""
+    if trust.trust_stage(request, user=user, pending=pending, record=record):
+        return
     login_user(request, user, pending["record"])
-    add_method(request, method_record(METHOD, id=authenticator.pk, type=authenticator.type))
+    add_method(request, record)
 
 
 def mfa_reauthenticate(request: HttpRequest, *, code: str) -> None:

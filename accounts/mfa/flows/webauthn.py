@@ -14,6 +14,7 @@ from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import require_reauthentication
 from accounts.flows.signin import add_method, login_user, method_record
 from accounts.mfa import webauthn
+from accounts.mfa.flows.authenticate import second_factor_passed
 from accounts.mfa.flows.manage import (
     _recovery_codes_create,
     authenticator_get,
@@ -140,8 +141,8 @@ def webauthn_authenticate(request: HttpRequest, *, user, pending: dict, credenti
         event=Event.MFA_AUTHENTICATED,
     )  # fmt: skip
     emit(request, Event.MFA_AUTHENTICATED, user=user, method=METHOD, type=WEBAUTHN)
-    login_user(request, user, pending["record"])
-    add_method(request, method_record(METHOD, id=authenticator.pk, type=WEBAUTHN))
+    record = method_record(METHOD, id=authenticator.pk, type=WEBAUTHN)
+    second_factor_passed(request, user=user, pending=pending, record=record)
 
 
 def webauthn_reauthenticate(request: HttpRequest, *, credential) -> None:
