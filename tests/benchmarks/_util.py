@@ -453,3 +453,19 @@ def top_frames(collapsed: Path, top: int = 30) -> list[tuple[float, str]]:
             totals[frame] = totals.get(frame, 0) + int(count)
     ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
     return [(100 * n / max(samples, 1), frame) for frame, n in ranked]
+
+
+@contextmanager
+def profiled(name: str, server, args) -> Iterator[None]:
+    """py-spy on the workers while the block runs when `args.profile` is
+    `name` (pip install py-spy), as bench_accounts.py's --profile does:
+    prints the inclusive shares of the GIL-holding samples."""
+    if getattr(args, "profile", None) != name:
+        yield
+        return
+    out = Path(tempfile.gettempdir()) / f"signet-profile-{name.replace(' ', '-')}.txt"
+    with py_spy(server.workers, out):
+        yield
+    print(f"\n{name}: inclusive share of the workers' on-CPU samples ({out})")
+    for share, frame in top_frames(out, 60):
+        print(f"{share:5.1f}%  {frame}")

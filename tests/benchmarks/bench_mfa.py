@@ -44,7 +44,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo
 
 import pyotp
-from _util import LoadResult, as_in_the_image, free_port, gunicorn, manage, redis_url, wrk
+from _util import (
+    LoadResult,
+    as_in_the_image,
+    free_port,
+    gunicorn,
+    manage,
+    profiled,
+    redis_url,
+    wrk,
+)
 from bench_accounts import API, PASSWORD
 from fido2.cose import ES256
 from fido2.utils import websafe_encode
@@ -191,7 +200,8 @@ def measure(name: str, url: str, make, *, server, args, warm: int) -> LoadResult
             raise RuntimeError(f"{name}: the warm-up's {warm} requests ran out before 2 s")
         size = int(warmup.rps * args.seconds * 1.3) + 100
         files.append(make(size))
-        result = wrk(name, url, seconds=args.seconds, bodies=files[1], header=TOKEN, **load)
+        with profiled(name, server, args):
+            result = wrk(name, url, seconds=args.seconds, bodies=files[1], header=TOKEN, **load)
         if result.requests >= size:
             raise RuntimeError(f"{name}: the batch of {size} ran out before {args.seconds} s")
         return result
@@ -226,6 +236,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--redis-db", type=int, default=9)
+    parser.add_argument("--profile", choices=list(TARGETS), help="py-spy during this scenario")
     args = parser.parse_args()
     args.rounds = 1
     as_in_the_image()

@@ -25,6 +25,10 @@ after a second factor the authenticator's step or signature counter, moved
 forward only, which is what refuses a replayed code or a cloned key), then
 the session's copy in Redis.
 
+    GET  /floor/token      Authorization: Bearer   the access token's signature
+                                                 and claims (Signet's own decode),
+                                                 the user's id from `sub`: no read
+
 `POST /floor/mfa/begin {email}` is no floor but the MFA floors' set-up, run
 before the timing: the pending sign-in a password login would leave, holding
 what completing it needs (the encrypted TOTP secret; the WebAuthn credential
@@ -54,6 +58,7 @@ from fido2.webauthn import (
 
 from accounts.mfa import crypto, totp, webauthn
 from accounts.redis import redis_client, redis_key
+from accounts.tokens.flows import access_token_decode
 from config.urls import urlpatterns as signet_urlpatterns
 from wallets.chains.evm import EvmFamily, recover_address
 
@@ -249,7 +254,17 @@ def mfa_webauthn(request):
     return _sign_in(request, pending["user"], "mfa", guard=(pending["authenticator"], counter))
 
 
+def token(request):
+    _, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    claims = access_token_decode(value)
+    if claims is None:
+        return _json({"status": 401}, status=401)
+    user = {"id": int(claims["sub"])}
+    return _json({"status": 200, "data": {"user": user}, "meta": {"is_authenticated": True}})
+
+
 urlpatterns = [
+    path("floor/token", token),
     path("floor/mfa/begin", mfa_begin),
     path("floor/mfa/totp", mfa_totp),
     path("floor/mfa/webauthn", mfa_webauthn),

@@ -7,14 +7,20 @@ WALLET_DOMAINS=127.0.0.1:<port>) on a throwaway database and Redis DB
 `--redis-db`, driven by wrk over loopback: liveness, password login, the
 authenticated session GET, then wallet challenge and verify for each chain
 family (bench_wallets.py's scenarios), and liveness again. The workers'
-resident memory is read after all that load. argon2 verification runs alone
-at the configured parameters, one process per worker, before the server starts
-and again after it stops (the median is the login's reference).
+resident memory is read after all that load. Then, on the same database, two
+more servers in turn: bench_mfa.py's (TOTP and WebAuthn completing a pending
+sign-in, each beside its floor) and bench_tokens.py's (SIGNET_TOKEN_STRATEGY=jwt:
+the session GET by session token, by access token, and the token's floor).
+argon2 verification runs alone at the configured parameters, one process per
+worker, before the first server starts and again after the last one stops
+(the median is the login's reference).
 
 Ratios are shown as measured (req/s over req/s) and by CPU (server-side CPU
 per request: workers + PostgreSQL backends), the steadier figure on a shared
 machine. Targets (2 cores): login >= 0.85 x argon2 alone; session GET >= 0.55
-x liveness; challenge >= 0.65 x; verify >= 0.30 x; <= 90 MiB RSS per worker.
+x liveness; challenge >= 0.65 x; verify >= 0.30 x; <= 90 MiB RSS per worker;
+TOTP and WebAuthn 2FA >= 0.8 x their floor; access-token GET >= 1.5 x the
+session-token GET of the same server.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo
 
+import bench_mfa
+import bench_tokens
 import bench_wallets
 from _util import (
     LoadResult,
@@ -46,10 +54,11 @@ from bench_argon2 import configured, verify_cpu_ms, verify_rate
 
 TARGETS = {"login": 0.85, "session": 0.55, "challenge": 0.65, "verify": 0.30}
 # Rows held to another row of the same run instead: (that row, target).
-RELATIVE = {
+RELATIVE: dict[str, tuple[str, float | None]] = {
     "totp 2fa": ("totp 2fa (floor)", 0.8),
     "webauthn 2fa": ("webauthn 2fa (floor)", 0.8),
     "jwt: access-token GET": ("jwt: session GET", 1.5),
+    "jwt: access-token (floor)": ("jwt: session GET", None),
 }
 RSS_TARGET_MIB = 90
 WORKERS = 2  # gunicorn sync workers; argon2 alone runs as many processes
@@ -222,6 +231,16 @@ def main() -> None:
             for _ in range(args.rounds):
                 rows, rss = drive(server, args)
                 rounds.append(rows)
+        # Second factors beside their floors, on bench_floor.py's server
+        # (floor_urls.py's endpoints added), then the access-token GET on a
+        # server under the jwt strategy (bench_tokens.py): same database.
+        mfa_env = bench_mfa.app_env(env)
+        with gunicorn(mfa_env, workers=WORKERS) as server:
+            for rows in rounds:
+                rows += [from_load(r) for r in bench_mfa.drive(server, mfa_env, args)]
+        with gunicorn(bench_tokens.app_env(env), workers=WORKERS) as server:
+            for rows in rounds:
+                rows += [from_load(r) for r in bench_tokens.drive(server, args)]
     argon2 += [argon2_alone(args.seconds) for _ in range(args.rounds)]
     print(
         "argon2 alone, before and after the server: "
