@@ -242,7 +242,12 @@ class LoadResult:
 
 
 def _lua(
-    method: str, body: str | None, headers: dict[str, str], bodies: str | None, once: bool
+    method: str,
+    body: str | None,
+    headers: dict[str, str],
+    bodies: str | None,
+    once: bool,
+    header: str | None = None,
 ) -> str:
     """wrk's script: a fixed request, or one body per request from a JSONL
     file, cycling through it or (`once`) stopping the thread when it runs out."""
@@ -251,17 +256,27 @@ def _lua(
         lines.append(f"wrk.body = [==[{body}]==]")
     lines += [f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in headers.items()]
     if bodies is not None:
-        lines.append(_bodies_lua(bodies, once))
+        lines.append(_bodies_lua(bodies, once, header))
     return "\n".join(lines) + "\n"
 
 
-def _bodies_lua(path: str, once: bool) -> str:
+def _bodies_lua(path: str, once: bool, header: str | None) -> str:
     # A reused nonce answers a cheap 400 and would flatter the rate: in `once`
     # mode each body is sent once and the thread stops when they run out.
+    # With `header`, each line is "<that header's value>\t<body>": a request
+    # of its own session (a pending second factor, say) carries its token.
+    split = "true" if header else "false"
     return f"""
-local bodies, index, once = {{}}, 0, {str(once).lower()}
+local bodies, values, index, once = {{}}, {{}}, 0, {str(once).lower()}
 function init(args)
-  for line in io.lines([==[{path}]==]) do bodies[#bodies + 1] = line end
+  for line in io.lines([==[{path}]==]) do
+    if {split} then
+      local tab = line:find("\\t", 1, true)
+      values[#values + 1] = line:sub(1, tab - 1)
+      line = line:sub(tab + 1)
+    end
+    bodies[#bodies + 1] = line
+  end
 end
 function request()
   index = index + 1
@@ -269,7 +284,13 @@ function request()
     if once then wrk.thread:stop() end
     index = once and #bodies or 1
   end
-  return wrk.format(nil, nil, nil, bodies[index])
+  local headers = nil
+  if {split} then
+    headers = {{}}
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    headers[ [==[{header or ""}]==] ] = values[index]
+  end
+  return wrk.format(nil, nil, headers, bodies[index])
 end
 """
 
@@ -317,18 +338,20 @@ def wrk(
     headers: dict[str, str] | None = None,
     bodies: str | None = None,
     once: bool = False,
+    header: str | None = None,
 ) -> LoadResult:
     """Drive `url` with one wrk thread; non-2xx and socket errors count as errors.
 
     `body` is sent with every request; `bodies` (a JSONL file) gives one body per
-    request instead, cycled, or each sent `once`.
+    request instead, cycled, or each sent `once`; with `header` (a name), each
+    line of `bodies` is that header's value, a tab, then the body.
     """
     headers = dict(headers or {})
     if body is not None or bodies is not None:
         headers.setdefault("Content-Type", "application/json")
     payload = None if body is None else json.dumps(body)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(method, payload, headers, bodies, once))
+        script.write(_lua(method, payload, headers, bodies, once, header))
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url]
     db_before = cpu_by_pid(_backends(server))
     before = (tree_cpu_seconds(server.process.pid), machine_busy_seconds())
@@ -430,3 +453,19 @@ def top_frames(collapsed: Path, top: int = 30) -> list[tuple[float, str]]:
             totals[frame] = totals.get(frame, 0) + int(count)
     ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
     return [(100 * n / max(samples, 1), frame) for frame, n in ranked]
+
+
+@contextmanager
+def profiled(name: str, server, args) -> Iterator[None]:
+    """py-spy on the workers while the block runs when `args.profile` is
+    `name` (pip install py-spy), as bench_accounts.py's --profile does:
+    prints the inclusive shares of the GIL-holding samples."""
+    if getattr(args, "profile", None) != name:
+        yield
+        return
+    out = Path(tempfile.gettempdir()) / f"signet-profile-{name.replace(' ', '-')}.txt"
+    with py_spy(server.workers, out):
+        yield
+    print(f"\n{name}: inclusive share of the workers' on-CPU samples ({out})")
+    for share, frame in top_frames(out, 60):
+        print(f"{share:5.1f}%  {frame}")

@@ -7,7 +7,8 @@ the what-if endpoints of floor_urls.py added: each does only the work its
 endpoint cannot skip (parse, one Redis command, the signature or argon2, the
 sign-in's writes in one hand-written SQL statement), with no DRF, no ORM and
 no validation. Each is driven right after Signet's own endpoint, in the same
-run, and held to the same target: a floor below its target is a target that
+run, and held to the same target (the second factors, bench_mfa.py's, are
+held to 0.8 x their floor): a floor below its target is a target that
 no implementation on Django + PostgreSQL + Redis reaches, whatever the code;
 a floor above it shows how much of the gap is the code's. The EVM family
 stands for the three (its verify is the middle one in run_all.py).
@@ -22,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo
 
+import bench_mfa
 import bench_wallets
 from _util import (
     as_in_the_image,
@@ -39,7 +41,7 @@ from run_all import argon2_alone, from_load, median_rows, report
 from tests.wallets.conftest import EvmWallet
 
 
-def drive(server, args) -> list:
+def drive(server, env, args) -> list:
     """Each endpoint, Signet's then its floor, between two liveness runs."""
     load = {"server": server, "seconds": args.seconds, "connections": args.connections}
     post = {**load, "method": "POST"}
@@ -65,6 +67,7 @@ def drive(server, args) -> list:
         warmed_wrk("challenge (floor)", url + "/floor/challenge", body=challenge, **post),
         signet_verify,
         warmed_wrk("verify (floor)", url + "/floor/verify", body=verify, **post),
+        *bench_mfa.drive(server, env, args),  # each second factor, then its floor
         warmed_wrk("liveness (again)", url + "/health/live", **load),
     ]  # fmt: skip
     return [from_load(r) for r in results]
@@ -82,12 +85,11 @@ def main() -> None:
     argon2 = [argon2_alone(args.seconds)]
     port = free_port()
     with throwaway_database() as database_url, redis_url(args.redis_db) as redis:
-        env = bench_wallets.app_env(database_url, redis, port)
-        env["DJANGO_SETTINGS_MODULE"] = "tests.benchmarks.floor_settings"
+        env = bench_mfa.app_env(bench_wallets.app_env(database_url, redis, port))
         manage(env, "migrate", "--noinput")
         manage(env, "createsuperuser", "--noinput")
         with gunicorn(env, workers=2, port=port) as server:
-            rounds = [drive(server, args) for _ in range(args.rounds)]
+            rounds = [drive(server, env, args) for _ in range(args.rounds)]
     argon2 += [argon2_alone(args.seconds) for _ in range(args.rounds)]
     print(f"GLIBC_TUNABLES={tunables}; floor_urls.py's endpoints, not Signet's")
     rates, cpus = zip(*argon2, strict=True)

@@ -7,14 +7,20 @@ WALLET_DOMAINS=127.0.0.1:<port>) on a throwaway database and Redis DB
 `--redis-db`, driven by wrk over loopback: liveness, password login, the
 authenticated session GET, then wallet challenge and verify for each chain
 family (bench_wallets.py's scenarios), and liveness again. The workers'
-resident memory is read after all that load. argon2 verification runs alone
-at the configured parameters, one process per worker, before the server starts
-and again after it stops (the median is the login's reference).
+resident memory is read after all that load. Then, on the same database, two
+more servers in turn: bench_mfa.py's (TOTP and WebAuthn completing a pending
+sign-in, each beside its floor) and bench_tokens.py's (SIGNET_TOKEN_STRATEGY=jwt:
+the session GET by session token, by access token, and the token's floor).
+argon2 verification runs alone at the configured parameters, one process per
+worker, before the first server starts and again after the last one stops
+(the median is the login's reference).
 
 Ratios are shown as measured (req/s over req/s) and by CPU (server-side CPU
 per request: workers + PostgreSQL backends), the steadier figure on a shared
 machine. Targets (2 cores): login >= 0.85 x argon2 alone; session GET >= 0.55
-x liveness; challenge >= 0.65 x; verify >= 0.30 x; <= 90 MiB RSS per worker.
+x liveness; challenge >= 0.65 x; verify >= 0.30 x; <= 90 MiB RSS per worker;
+TOTP and WebAuthn 2FA >= 0.8 x their floor; access-token GET >= 1.5 x the
+session-token GET of the same server.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo
 
+import bench_mfa
+import bench_tokens
 import bench_wallets
 from _util import (
     LoadResult,
@@ -45,6 +53,13 @@ from bench_accounts import API, EMAIL, PASSWORD, machine_idle_check
 from bench_argon2 import configured, verify_cpu_ms, verify_rate
 
 TARGETS = {"login": 0.85, "session": 0.55, "challenge": 0.65, "verify": 0.30}
+# Rows held to another row of the same run instead: (that row, target).
+RELATIVE: dict[str, tuple[str, float | None]] = {
+    "totp 2fa": ("totp 2fa (floor)", 0.8),
+    "webauthn 2fa": ("webauthn 2fa (floor)", 0.8),
+    "jwt: access-token GET": ("jwt: session GET", 1.5),
+    "jwt: access-token (floor)": ("jwt: session GET", None),
+}
 RSS_TARGET_MIB = 90
 WORKERS = 2  # gunicorn sync workers; argon2 alone runs as many processes
 
@@ -121,8 +136,7 @@ def verdict(target: float | None, measured: float, by_cpu: float) -> str:
     )
 
 
-def report(rows: list[Row], rss: list[float], argon2: tuple[float, float], args) -> None:
-    argon2_rate, argon2_cpu = argon2
+def report(rows: list[Row], rss: list[float], argon2: tuple[float, float] | None, args) -> None:
     # The reference: both liveness runs, averaged. A single one may fall on a
     # busy spell of a shared machine; before and after bracket the others.
     lives = [r for r in rows if r.name.startswith("liveness")]
@@ -135,28 +149,35 @@ def report(rows: list[Row], rss: list[float], argon2: tuple[float, float], args)
         sum(r.cpu_ms for r in lives) / len(lives),
         0.0,
     )
+    by_name = {r.name: r for r in rows}
     out = []
     for r in rows:
         kind = r.name.split()[0]
-        if kind == "login":
-            measured, by_cpu = r.rps / argon2_rate, argon2_cpu / r.cpu_ms
+        if r.name in RELATIVE:
+            ref, target = by_name[RELATIVE[r.name][0]], RELATIVE[r.name][1]
+            measured, by_cpu = r.rps / ref.rps, ref.cpu_ms / r.cpu_ms
+        elif kind == "login" and argon2 is not None:
+            measured, by_cpu = r.rps / argon2[0], argon2[1] / r.cpu_ms
+            target = TARGETS[kind]
         else:
             measured, by_cpu = r.rps / live.rps, live.cpu_ms / r.cpu_ms
-        target = TARGETS.get(kind)
+            target = TARGETS.get(kind)
         out.append(
             [r.name, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", r.errors,
              f"{r.cpu_ms:.2f}", f"{100 * r.busy:.0f}%", f"{measured:.2f}", f"{by_cpu:.2f}",
              f">= {target}" if target else "", verdict(target, measured, by_cpu)]
         )  # fmt: skip
-    out.append(
-        ["argon2 verify alone", f"{argon2_rate:.1f}", "", "", "", f"{argon2_cpu:.2f}", "",
-         "", "", "", ""]
-    )  # fmt: skip
+    if argon2 is not None:
+        out.append(
+            ["argon2 verify alone", f"{argon2[0]:.1f}", "", "", "", f"{argon2[1]:.2f}", "",
+             "", "", "", ""]
+        )  # fmt: skip
     print(
         f"\n{WORKERS} gunicorn sync workers; wrk 1 thread x {args.connections} connections, "
         f"{args.seconds}s per scenario, median of {args.rounds} round(s).\nRatios: login "
-        "against argon2 alone, the rest against the mean of the two liveness runs; "
-        "CPU = server side (workers + PostgreSQL) per request."
+        "against argon2 alone; TOTP and WebAuthn 2FA against their floor; the access-token "
+        "GET against the session GET of the same (jwt) server; the rest against the mean "
+        "of the two liveness runs. CPU = server side (workers + PostgreSQL) per request."
     )
     print_table(
         ["scenario", "req/s", "p50 ms", "p99 ms", "errors", "CPU ms/req", "cores busy",
@@ -210,6 +231,16 @@ def main() -> None:
             for _ in range(args.rounds):
                 rows, rss = drive(server, args)
                 rounds.append(rows)
+        # Second factors beside their floors, on bench_floor.py's server
+        # (floor_urls.py's endpoints added), then the access-token GET on a
+        # server under the jwt strategy (bench_tokens.py): same database.
+        mfa_env = bench_mfa.app_env(env)
+        with gunicorn(mfa_env, workers=WORKERS) as server:
+            for rows in rounds:
+                rows += [from_load(r) for r in bench_mfa.drive(server, mfa_env, args)]
+        with gunicorn(bench_tokens.app_env(env), workers=WORKERS) as server:
+            for rows in rounds:
+                rows += [from_load(r) for r in bench_tokens.drive(server, args)]
     argon2 += [argon2_alone(args.seconds) for _ in range(args.rounds)]
     print(
         "argon2 alone, before and after the server: "
