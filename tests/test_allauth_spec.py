@@ -21,7 +21,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import EmailAddress
 from tests import _allauth_spec as allauth_spec
-from tests.accounts.helpers import key_from_mail
+from tests.accounts.helpers import code_from_mail, key_from_mail
 from tests.accounts.mfa.helpers import (
     AUTHENTICATE,
     AUTHENTICATORS,
@@ -230,20 +230,40 @@ def _pending_signup(new, email: str = "new@example.com") -> tuple[SpecClient, st
     return client, key_from_mail()
 
 
-@scenario("GET", "/auth/email/verify", 200, 400)
+def _pending_signup_by_code(new, settings, email: str = "coded@example.com"):
+    settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+    client = new()
+    client.post("/auth/signup", {"email": email, "password": PASSWORD})
+    return client, code_from_mail(email)
+
+
+@scenario("GET", "/auth/email/verify", 200, 400, 409)
 def _verify_info(new, user, settings, **_):
     client, key = _pending_signup(new)
     client.get("/auth/email/verify", headers={"X-Email-Verification-Key": key})
     client.get("/auth/email/verify", headers={"X-Email-Verification-Key": "bad"})
+    # By code: the session's own code, or 409 when it has none.
+    client, code = _pending_signup_by_code(new, settings)
+    client.get("/auth/email/verify", headers={"X-Email-Verification-Key": code})
+    client.get("/auth/email/verify", headers={"X-Email-Verification-Key": "BCDF-GHJK"})
+    new().get("/auth/email/verify", headers={"X-Email-Verification-Key": code})
 
 
-@scenario("POST", "/auth/email/verify", 200, 400, 401)
+@scenario("POST", "/auth/email/verify", 200, 400, 401, 409)
 def _verify(new, user, settings, **_):
     client, key = _pending_signup(new)
     client.post("/auth/email/verify", {"key": "bad"})
     client.post("/auth/email/verify", {"key": key})  # completes the signup: 200
     _other, key = _pending_signup(new, "other@example.com")
     new().post("/auth/email/verify", {"key": key})  # from another client: verified, 401
+    client, code = _pending_signup_by_code(new, settings)
+    new().post("/auth/email/verify", {"key": code})  # no process in that session: 409
+    client.post("/auth/email/verify", {"key": "BCDF-GHJK"})  # a wrong code: 400
+    client.post("/auth/email/verify", {"key": code})  # signs in: 200
+    signed_in = new()
+    _login(signed_in, user)
+    signed_in.post("/account/email", {"email": "added@example.com"})
+    signed_in.post("/auth/email/verify", {"key": code_from_mail("added@example.com")})
 
 
 @scenario("POST", "/auth/email/verify/resend", 200, 409, 429)
@@ -252,6 +272,9 @@ def _resend(new, user, settings, **_):
     client, _key = _pending_signup(new)
     client.post("/auth/email/verify/resend")
     client.post("/auth/email/verify/resend")
+    client, _code = _pending_signup_by_code(new, settings)
+    client.post("/auth/email/verify/resend")  # a new code
+    client.post("/auth/email/verify/resend")  # inside the address's cooldown: 429
 
 
 @scenario("POST", "/auth/password/request", 200, 400)
