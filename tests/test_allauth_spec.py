@@ -74,11 +74,6 @@ NOT_IMPLEMENTED = {
         ("DELETE", "/account/providers"),
     ],
     "trusted browsers (MFA)": [("POST", "/_allauth/browser/v1/auth/2fa/trust")],
-    "WebAuthn and passkeys": [
-        ("POST", "/auth/webauthn/signup"),
-        ("GET", "/auth/webauthn/signup"),
-        ("PUT", "/auth/webauthn/signup"),
-    ],
 }
 # Signet's operations that allauth's spec has no counterpart for (wallets).
 SIGNET_ONLY = {
@@ -634,6 +629,49 @@ def _passkey_login(new, user, settings, **_):
     anonymous.post("/auth/webauthn/login", {"credential": {"type": "public-key"}})
     credential = client_assertion(anonymous, key, "/auth/webauthn/login")
     anonymous.post("/auth/webauthn/login", {"credential": credential})
+
+
+def _passkey_signup_settings(settings) -> None:
+    settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+    settings.MFA_PASSKEY_SIGNUP_ENABLED = True
+
+
+def _passkey_signup_verified(new, email: str = "passkey@example.com") -> SpecClient:
+    client = new()
+    client.post("/auth/webauthn/signup", {"email": email})
+    client.post("/auth/email/verify", {"key": code_from_mail(email)})  # 401, mfa_signup_webauthn
+    return client
+
+
+@scenario("POST", "/auth/webauthn/signup", 400, 401, 403, 409)
+def _passkey_signup_start(new, user, settings, **_):
+    _passkey_signup_settings(settings)
+    client = new()
+    client.post("/auth/webauthn/signup", {"email": "not an email"})
+    client.post("/auth/webauthn/signup", {"email": "passkey@example.com"})
+    new().post("/auth/webauthn/signup", {"email": user.email})  # taken: the same 401
+    signed_in = new()
+    _login(signed_in, user)
+    signed_in.post("/auth/webauthn/signup", {"email": "other@example.com"})
+    settings.ACCOUNT_SIGNUP_OPEN = False
+    new().post("/auth/webauthn/signup", {"email": "closed@example.com"})
+
+
+@scenario("GET", "/auth/webauthn/signup", 200, 409)
+def _passkey_signup_options(new, user, settings, **_):
+    _passkey_signup_settings(settings)
+    new().get("/auth/webauthn/signup")
+    _passkey_signup_verified(new).get("/auth/webauthn/signup")
+
+
+@scenario("PUT", "/auth/webauthn/signup", 200, 400, 409)
+def _passkey_signup_complete(new, user, settings, **_):
+    _passkey_signup_settings(settings)
+    new().put("/auth/webauthn/signup", {"credential": {"type": "public-key"}})
+    client = _passkey_signup_verified(new)
+    client.put("/auth/webauthn/signup", {"credential": {"type": "public-key"}})
+    options = client.get("/auth/webauthn/signup").json()["data"]["creation_options"]
+    client.put("/auth/webauthn/signup", {"name": "Phone", "credential": SoftKey().create(options)})
 
 
 @scenario("POST", "/_allauth/app/v1/tokens/refresh", 200, 400)

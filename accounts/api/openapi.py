@@ -58,6 +58,9 @@ EXTENSION_FLOW_IDS = {
     "wallet_login": "Sign in with a wallet: POST /auth/wallet/challenge, then /auth/wallet/verify.",
     "wallet_reauthenticate": "Reauthenticate by signing a wallet challenge with "
     '`process: "reauthenticate"` (offered when the user has a wallet).',
+    # allauth's own (its Flow enum in code), missing from its spec's list.
+    "mfa_signup_webauthn": "A passkey signup whose address is verified: GET "
+    "/auth/webauthn/signup for creation options, PUT the credential to sign in.",
 }
 FLOW_IDS = [*ALLAUTH_FLOW_IDS, *EXTENSION_FLOW_IDS]
 # Authentication methods Signet adds to allauth's (`password`, `password_reset`, ...).

@@ -47,6 +47,9 @@ class WalletConfigSerializer(serializers.Serializer):
 class MfaConfigSerializer(serializers.Serializer):
     supported_types = serializers.ListField(child=serializers.CharField())
     passkey_login_enabled = serializers.BooleanField()
+    passkey_signup_enabled = serializers.BooleanField(
+        help_text="Signet's: MFA_PASSKEY_SIGNUP_ENABLED (allauth's /config does not say)."
+    )
 
 
 class ConfigDataSerializer(serializers.Serializer):

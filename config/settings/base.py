@@ -278,6 +278,10 @@ WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[]) or [
 # Passkey login (allauth's MFA_PASSKEY_LOGIN_ENABLED): sign in with a
 # WebAuthn key alone, user verification required. Off by default, as allauth.
 MFA_PASSKEY_LOGIN_ENABLED = env.bool("MFA_PASSKEY_LOGIN_ENABLED", default=False)
+# Passkey signup (allauth's MFA_PASSKEY_SIGNUP_ENABLED): sign up with an email
+# address and a passkey, no password. Needs verification by code and mandatory
+# verification (accounts.mfa.checks stops start-up otherwise). Off by default.
+MFA_PASSKEY_SIGNUP_ENABLED = env.bool("MFA_PASSKEY_SIGNUP_ENABLED", default=False)
 # The name authenticators show for the site.
 WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Signet")
 # allauth's MFA_WEBAUTHN_USER_VERIFICATION for a second factor; a passkey

@@ -30,3 +30,9 @@ class DeleteWebAuthnInput(Input):
     authenticators = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100
     )
+
+
+class SignupWebAuthnInput(Input):
+    # allauth's BaseSignupForm without a password; Signet has no usernames (a
+    # `username` is ignored, as every unknown field).
+    email = serializers.EmailField(max_length=254)

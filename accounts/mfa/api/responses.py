@@ -51,5 +51,7 @@ def mfa_config(request) -> dict:
         "mfa": {
             "supported_types": SUPPORTED_TYPES,
             "passkey_login_enabled": settings.MFA_PASSKEY_LOGIN_ENABLED,
+            # Signet's: allauth 65's /config does not say (its SPA is built knowing).
+            "passkey_signup_enabled": settings.MFA_PASSKEY_SIGNUP_ENABLED,
         }
     }
