@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
+from accounts import codes
 from accounts.codes import Purpose
 from accounts.flows.email_verification_by_code import SESSION_KEY
 from accounts.models import EmailAddress, User
@@ -285,3 +286,17 @@ def test_the_code_is_never_logged(headless, caplog, settings):
         text = record.getMessage() + repr(record.__dict__)
         assert code not in text and raw not in text
     assert not [k for k in session_of(headless).keys() if code in repr(session_of(headless)[k])]
+
+
+def test_peek_compares_without_taking_and_counts_only_wrong_codes(db):
+    code_id, code = codes.issue(Purpose.VERIFY_EMAIL, timeout=60)
+    for _ in range(5):
+        assert codes.peek(Purpose.VERIFY_EMAIL, code_id, code, max_attempts=2) is codes.Result.OK
+    assert codes.peek(Purpose.VERIFY_EMAIL, code_id, wrong(code), max_attempts=2) is (
+        codes.Result.WRONG
+    )
+    assert codes.check(Purpose.VERIFY_EMAIL, code_id, code, max_attempts=2) is codes.Result.OK
+    assert codes.peek(Purpose.VERIFY_EMAIL, code_id, code, max_attempts=2) is codes.Result.GONE
+    # Of another purpose, a code is nothing.
+    other_id, other = codes.issue(Purpose.LOGIN, timeout=60)
+    assert codes.peek(Purpose.VERIFY_EMAIL, other_id, other, max_attempts=2) is codes.Result.GONE

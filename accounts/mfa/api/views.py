@@ -193,7 +193,7 @@ class WebAuthnSignupApi(HeadlessApi):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         handled = hasattr(self, request.method.lower())
-        if handled and not settings.MFA_PASSKEY_SIGNUP_ENABLED:
+        if handled and not webauthn_flows.passkey_signup_enabled():
             raise ApiError(404, Code.NOT_FOUND, "Passkey signup is not enabled.")
         if request.user.is_authenticated:
             raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")

@@ -16,7 +16,7 @@ from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import require_reauthentication
 from accounts.flows.signin import add_method, get_pending, login_user, method_record
 from accounts.flows.signup import user_signup
-from accounts.mfa import webauthn
+from accounts.mfa import checks, webauthn
 from accounts.mfa.flows.manage import (
     _recovery_codes_create,
     authenticator_get,
@@ -196,6 +196,13 @@ def webauthn_login(request: HttpRequest, *, credential) -> None:
 
 
 # --- Passkey signup (MFA_PASSKEY_SIGNUP_ENABLED) ------------------------------------
+
+
+def passkey_signup_enabled() -> bool:
+    """MFA_PASSKEY_SIGNUP_ENABLED with what it needs. accounts.mfa.checks stops
+    `manage.py check` and migrate without it; a server started another way
+    still never opens a passwordless account that signs straight in."""
+    return settings.MFA_PASSKEY_SIGNUP_ENABLED and not checks.passkey_signup()
 
 
 def webauthn_signup(request: HttpRequest, *, email: str) -> None:

@@ -158,6 +158,14 @@ def test_passkey_signup_needs_verification_by_code_and_mandatory(settings):
     call_command("check")
 
 
+def test_without_what_it_needs_passkey_signup_stays_shut(headless, settings):
+    # A server started without `manage.py check` (which refuses this setup).
+    settings.ACCOUNT_EMAIL_VERIFICATION = "optional"
+    assert headless.post(SIGNUP, {"email": EMAIL}).status_code == HTTPStatus.NOT_FOUND
+    assert headless.get("/config").json()["data"]["mfa"]["passkey_signup_enabled"] is False
+    assert not User.objects.exists()
+
+
 def test_config_says_passkey_signup_is_enabled(headless, settings):
     assert headless.get("/config").json()["data"]["mfa"]["passkey_signup_enabled"] is True
     settings.MFA_PASSKEY_SIGNUP_ENABLED = False
