@@ -200,8 +200,9 @@ def webauthn_login(request: HttpRequest, *, credential) -> None:
 
 def passkey_signup_enabled() -> bool:
     """MFA_PASSKEY_SIGNUP_ENABLED with what it needs. accounts.mfa.checks stops
-    `manage.py check` and migrate without it; a server started another way
-    still never opens a passwordless account that signs straight in."""
+    start-up without it (manage.py and config.wsgi run the checks); should a
+    process start regardless, it still never opens a passwordless account
+    that signs straight in."""
     return settings.MFA_PASSKEY_SIGNUP_ENABLED and not checks.passkey_signup()
 
 
