@@ -148,3 +148,31 @@ def discard(purpose: Purpose, code_id: str) -> None:
     """End a code (its flow was abandoned or replaced)."""
     if code_id:
         redis_client().delete(_key(purpose, code_id))
+
+
+# KEYS[1]: the entry. Gives back the attempt a right code spent (peek).
+_REFUND_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
+return 0
+"""
+_REFUND = Script(None, _REFUND_SCRIPT.encode())
+
+
+def peek(purpose: Purpose, code_id: str, code: str, *, max_attempts: int) -> Result:
+    """`check` without taking a right code (allauth's GET of a code's
+    information): a wrong code spends an attempt as in `check`; a right one
+    leaves the entry in place and gives its attempt back, since allauth
+    counts only wrong attempts."""
+    if not isinstance(code_id, str) or not code_id:
+        return Result.GONE
+    key = _key(purpose, code_id)
+    client = redis_client()
+    stored = _ATTEMPT(keys=[key], args=[max_attempts], client=client)
+    if stored is None:
+        return Result.GONE
+    expected = stored.decode() if isinstance(stored, bytes) else str(stored)
+    if hmac.compare_digest(expected, _digest(purpose, code_id, code)):
+        _REFUND(keys=[key], client=client)
+        return Result.OK
+    _SPENT(keys=[key], args=[max_attempts], client=client)
+    return Result.WRONG

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 class Template:
     VERIFY_EMAIL = "verify_email"
+    VERIFY_EMAIL_CODE = "verify_email_code"  # ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED
     PASSWORD_RESET = "password_reset"
     PASSWORD_RESET_UNKNOWN = "password_reset_unknown"
     ACCOUNT_EXISTS = "account_exists"

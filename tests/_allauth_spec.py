@@ -12,6 +12,8 @@ components. What the test adds to allauth's document, each said why:
   record, and `AuthenticationOrReauthentication` one whose branches both
   match a reauthentication answer, so allauth's own answers fail them; both
   are checked as `anyOf`;
+- erratum: GET /auth/webauthn/signup answers creation options (allauth's
+  SignupWebAuthnView.get: AddWebAuthnResponse), its spec names request options;
 - the 401 of the MFA views that need a recent authentication is either
   answer (REAUTHENTICATION_OR_AUTHENTICATION), as the spec has it for
   POST /account/email;
@@ -158,6 +160,11 @@ def spec() -> dict:
     either = document["components"]["responses"]["AuthenticationOrReauthentication"]
     either_schema = either["content"]["application/json"]["schema"]
     either_schema["anyOf"] = either_schema.pop("oneOf")
+    passkey_signup = document["paths"][ANY_CLIENT + "/auth/webauthn/signup"]["get"]
+    assert passkey_signup["responses"]["200"]["$ref"].endswith("WebAuthnRequestOptionsResponse")
+    passkey_signup["responses"]["200"] = {
+        "$ref": "#/components/responses/WebAuthnCreationOptionsResponse"
+    }
     for method_name, path in REAUTHENTICATION_OR_AUTHENTICATION:
         op = document["paths"][ANY_CLIENT + path][method_name.lower()]
         assert op["responses"]["401"] == {"$ref": "#/components/responses/ReauthenticationRequired"}

@@ -21,7 +21,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import EmailAddress
 from tests import _allauth_spec as allauth_spec
-from tests.accounts.helpers import key_from_mail
+from tests.accounts.helpers import code_from_mail, key_from_mail
 from tests.accounts.mfa.helpers import (
     AUTHENTICATE,
     AUTHENTICATORS,
@@ -72,11 +72,6 @@ NOT_IMPLEMENTED = {
         ("POST", "/auth/provider/signup"),
         ("GET", "/account/providers"),
         ("DELETE", "/account/providers"),
-    ],
-    "WebAuthn and passkeys": [
-        ("POST", "/auth/webauthn/signup"),
-        ("GET", "/auth/webauthn/signup"),
-        ("PUT", "/auth/webauthn/signup"),
     ],
 }
 # Signet's operations that allauth's spec has no counterpart for (wallets).
@@ -229,20 +224,40 @@ def _pending_signup(new, email: str = "new@example.com") -> tuple[SpecClient, st
     return client, key_from_mail()
 
 
-@scenario("GET", "/auth/email/verify", 200, 400)
+def _pending_signup_by_code(new, settings, email: str = "coded@example.com"):
+    settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+    client = new()
+    client.post("/auth/signup", {"email": email, "password": PASSWORD})
+    return client, code_from_mail(email)
+
+
+@scenario("GET", "/auth/email/verify", 200, 400, 409)
 def _verify_info(new, user, settings, **_):
     client, key = _pending_signup(new)
     client.get("/auth/email/verify", headers={"X-Email-Verification-Key": key})
     client.get("/auth/email/verify", headers={"X-Email-Verification-Key": "bad"})
+    # By code: the session's own code, or 409 when it has none.
+    client, code = _pending_signup_by_code(new, settings)
+    client.get("/auth/email/verify", headers={"X-Email-Verification-Key": code})
+    client.get("/auth/email/verify", headers={"X-Email-Verification-Key": "BCDF-GHJK"})
+    new().get("/auth/email/verify", headers={"X-Email-Verification-Key": code})
 
 
-@scenario("POST", "/auth/email/verify", 200, 400, 401)
+@scenario("POST", "/auth/email/verify", 200, 400, 401, 409)
 def _verify(new, user, settings, **_):
     client, key = _pending_signup(new)
     client.post("/auth/email/verify", {"key": "bad"})
     client.post("/auth/email/verify", {"key": key})  # completes the signup: 200
     _other, key = _pending_signup(new, "other@example.com")
     new().post("/auth/email/verify", {"key": key})  # from another client: verified, 401
+    client, code = _pending_signup_by_code(new, settings)
+    new().post("/auth/email/verify", {"key": code})  # no process in that session: 409
+    client.post("/auth/email/verify", {"key": "BCDF-GHJK"})  # a wrong code: 400
+    client.post("/auth/email/verify", {"key": code})  # signs in: 200
+    signed_in = new()
+    _login(signed_in, user)
+    signed_in.post("/account/email", {"email": "added@example.com"})
+    signed_in.post("/auth/email/verify", {"key": code_from_mail("added@example.com")})
 
 
 @scenario("POST", "/auth/email/verify/resend", 200, 409, 429)
@@ -251,6 +266,9 @@ def _resend(new, user, settings, **_):
     client, _key = _pending_signup(new)
     client.post("/auth/email/verify/resend")
     client.post("/auth/email/verify/resend")
+    client, _code = _pending_signup_by_code(new, settings)
+    client.post("/auth/email/verify/resend")  # a new code
+    client.post("/auth/email/verify/resend")  # inside the address's cooldown: 429
 
 
 @scenario("POST", "/auth/password/request", 200, 400)
@@ -636,6 +654,49 @@ def _passkey_login(new, user, settings, **_):
     anonymous.post("/auth/webauthn/login", {"credential": {"type": "public-key"}})
     credential = client_assertion(anonymous, key, "/auth/webauthn/login")
     anonymous.post("/auth/webauthn/login", {"credential": credential})
+
+
+def _passkey_signup_settings(settings) -> None:
+    settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+    settings.MFA_PASSKEY_SIGNUP_ENABLED = True
+
+
+def _passkey_signup_verified(new, email: str = "passkey@example.com") -> SpecClient:
+    client = new()
+    client.post("/auth/webauthn/signup", {"email": email})
+    client.post("/auth/email/verify", {"key": code_from_mail(email)})  # 401, mfa_signup_webauthn
+    return client
+
+
+@scenario("POST", "/auth/webauthn/signup", 400, 401, 403, 409)
+def _passkey_signup_start(new, user, settings, **_):
+    _passkey_signup_settings(settings)
+    client = new()
+    client.post("/auth/webauthn/signup", {"email": "not an email"})
+    client.post("/auth/webauthn/signup", {"email": "passkey@example.com"})
+    new().post("/auth/webauthn/signup", {"email": user.email})  # taken: the same 401
+    signed_in = new()
+    _login(signed_in, user)
+    signed_in.post("/auth/webauthn/signup", {"email": "other@example.com"})
+    settings.ACCOUNT_SIGNUP_OPEN = False
+    new().post("/auth/webauthn/signup", {"email": "closed@example.com"})
+
+
+@scenario("GET", "/auth/webauthn/signup", 200, 409)
+def _passkey_signup_options(new, user, settings, **_):
+    _passkey_signup_settings(settings)
+    new().get("/auth/webauthn/signup")
+    _passkey_signup_verified(new).get("/auth/webauthn/signup")
+
+
+@scenario("PUT", "/auth/webauthn/signup", 200, 400, 409)
+def _passkey_signup_complete(new, user, settings, **_):
+    _passkey_signup_settings(settings)
+    new().put("/auth/webauthn/signup", {"credential": {"type": "public-key"}})
+    client = _passkey_signup_verified(new)
+    client.put("/auth/webauthn/signup", {"credential": {"type": "public-key"}})
+    options = client.get("/auth/webauthn/signup").json()["data"]["creation_options"]
+    client.put("/auth/webauthn/signup", {"name": "Phone", "credential": SoftKey().create(options)})
 
 
 @scenario("POST", "/_allauth/app/v1/tokens/refresh", 200, 400)

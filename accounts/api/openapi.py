@@ -62,6 +62,9 @@ EXTENSION_FLOW_IDS = {
     "(MFA_PASSKEY_LOGIN_ENABLED), GET then POST /auth/webauthn/login.",
     "mfa_trust": "allauth's own flow, missing from its spec's list: after a second factor "
     "on the browser client (MFA_TRUST_ENABLED), answer POST /auth/2fa/trust.",
+    # allauth's own (its Flow enum in code), missing from its spec's list.
+    "mfa_signup_webauthn": "A passkey signup whose address is verified: GET "
+    "/auth/webauthn/signup for creation options, PUT the credential to sign in.",
 }
 FLOW_IDS = [*ALLAUTH_FLOW_IDS, *EXTENSION_FLOW_IDS]
 # Authentication methods Signet adds to allauth's (`password`, `password_reset`, ...).

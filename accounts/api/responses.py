@@ -79,7 +79,9 @@ def config_data(request: HttpRequest) -> dict:
             "login_methods": ["email"],
             "is_open_for_signup": settings.ACCOUNT_SIGNUP_OPEN,
             "email_verification": settings.ACCOUNT_EMAIL_VERIFICATION,
-            "email_verification_by_code_enabled": False,
+            "email_verification_by_code_enabled": (
+                settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED
+            ),
             "login_by_code_enabled": False,
             "password_reset_by_code_enabled": False,
             "authentication_method": "email",

@@ -47,6 +47,9 @@ class WalletConfigSerializer(serializers.Serializer):
 class MfaConfigSerializer(serializers.Serializer):
     supported_types = serializers.ListField(child=serializers.CharField())
     passkey_login_enabled = serializers.BooleanField()
+    passkey_signup_enabled = serializers.BooleanField(
+        help_text="Signet's: MFA_PASSKEY_SIGNUP_ENABLED (allauth's /config does not say)."
+    )
 
 
 class ConfigDataSerializer(serializers.Serializer):
@@ -161,27 +164,49 @@ document(
         rate_limited=True,
     ),
 )
+BY_CODE = (
+    " With ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED the key is the mailed code, valid "
+    "only in the session that was mailed it (a pending signup/login, or an address this "
+    "signed-in session added): 400 `incorrect_code` for a wrong one; the attempt that "
+    "spends the last of ACCOUNT_EMAIL_VERIFICATION_BY_CODE_MAX_ATTEMPTS ends the process, "
+    "which is then 409 (as an expired one)."
+)
 document(
     VIEWS + "VerifyEmailApi",
     get=ApiOperation(
-        "What a verification key verifies",
+        "What a verification key (or code) verifies",
         {200: _ok(VerificationInfoResponse, "The address and its user.")},
-        errors={400: [Code.REQUIRED, Code.INVALID_OR_EXPIRED_KEY]},
+        errors={
+            400: [Code.REQUIRED, Code.INVALID_OR_EXPIRED_KEY, Code.INCORRECT_CODE],
+            409: [Code.CONFLICT],
+        },
         parameters=[
             OpenApiParameter(
-                "X-Email-Verification-Key", str, OpenApiParameter.HEADER, True, KEY_HEADER
+                "X-Email-Verification-Key",
+                str,
+                OpenApiParameter.HEADER,
+                True,
+                KEY_HEADER + " By code: the code (a right one is not spent).",
             )
         ],
+        description="A wrong code spends an attempt." + BY_CODE,
         tag=EMAIL_TAG,
     ),
     post=ApiOperation(
         "Verify an email address",
         {
             200: authenticated("Verified; signed in when it completed a pending signup/login."),
-            401: not_authenticated("Verified; the client is not signed in."),
+            401: not_authenticated(
+                "Verified; the client is not signed in (or the next stage is pending: "
+                "`mfa_authenticate`, or `mfa_signup_webauthn` for a passkey signup)."
+            ),
         },
-        errors={400: [Code.INVALID_OR_EXPIRED_KEY]},
+        errors={
+            400: [Code.INVALID_OR_EXPIRED_KEY, Code.INCORRECT_CODE, Code.EMAIL_TAKEN],
+            409: [Code.CONFLICT],
+        },
         request=inputs.KeyInput,
+        description="The key of the mailed link." + BY_CODE,
         tag=EMAIL_TAG,
     ),
 )
@@ -191,6 +216,9 @@ document(
         "Resend the verification mail of the pending signup/login",
         {200: _ok(EmptyResponse, "Sent (or nothing to send, indistinguishably).")},
         errors={409: [Code.CONFLICT]},
+        description="By code: a new code replaces the session's (two resends per process, "
+        "as allauth's ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND; 409 after), inside the "
+        "address's cooldown 429.",
         tag=EMAIL_TAG,
         rate_limited=True,
     ),

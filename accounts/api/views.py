@@ -60,8 +60,9 @@ class LoginApi(HeadlessApi):
 class VerifyEmailApi(HeadlessApi):
     def get(self, request, **kwargs):
         key = self.input(inputs.VerificationKeyHeader)["key"]
-        address = email_verification.address_for_key(key)
-        authenticating = email_verification.is_authenticating(request._request, address)
+        address, authenticating = email_verification.email_verification_info(
+            request._request, key=key
+        )
         data = responses.email_verification_data(address)
         return responses.respond(request, data, meta={"is_authenticating": authenticating})
 

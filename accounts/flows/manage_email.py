@@ -35,16 +35,17 @@ def _owned_by_another(user: User, email: str) -> bool:
 
 
 def _mail_claim(request: HttpRequest, user: User, address: EmailAddress) -> None:
-    """The verification link for a claim of an address nobody owns; its owner's
-    notice ("someone tried to add your address") instead of a link otherwise.
-    Both count against the address's mail limit, skipped once it is spent."""
-    if not email_verification.address_mail_allowed(request, address.email):
-        return
-    if _owned_by_another(user, address.email):
+    """The verification link (or code) for a claim of an address nobody owns;
+    its owner's notice ("someone tried to add your address") instead
+    otherwise. Both count against the address's mail limit, skipped once it
+    is spent. By code, the session gets a code either way (unmailed but for
+    the verification: accounts.flows.email_verification_by_code)."""
+    allowed = email_verification.address_mail_allowed(request, address.email)
+    owned = _owned_by_another(user, address.email)
+    if allowed and owned:
         login_link = mail.frontend_url(mail.FrontendPath.LOGIN)
         mail.send(mail.Template.ADDRESS_CLAIMED, address.email, {"login_link": login_link})
-    else:
-        email_verification.email_verification_send(request, address, limited=False)
+    email_verification.verification_mail(request, address, mailed=allowed and not owned)
 
 
 def email_address_add(request: HttpRequest, *, user: User, email: str) -> None:

@@ -43,12 +43,7 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> None:
     address = getattr(user, "login_address", None)  # set by accounts.backends
     pending = address is not None and not address.verified
     if pending and email_verification.verification_mode() is Verification.MANDATORY:
-        try:
-            email_verification.email_verification_send(request, address)
-        except ApiError as error:
-            if error.status != 429:
-                raise
-            # a link went out moments ago; the answer stays the same
+        email_verification.login_verification_send(request, address)
         set_pending(request, email_verification.FLOW, user.pk)
         return
     record = method_record(Method.PASSWORD, email=address.email if address else email)

@@ -34,6 +34,7 @@ from django.http import HttpRequest
 from accounts import emails, mail
 from accounts.errors import ApiError, Code
 from accounts.flows import email_verification
+from accounts.flows import email_verification_by_code as by_code
 from accounts.flows.email_verification import Verification
 from accounts.flows.passwords import check_new_password
 from accounts.flows.signin import Method, complete_login, method_record, set_pending
@@ -65,15 +66,23 @@ def _account_exists_mail(request: HttpRequest, email: str) -> None:
     )
 
 
-def _hidden_taken(request: HttpRequest, email: str, password: str) -> None:
-    make_password(password)  # same cost as a real signup
+def _hidden_taken(request: HttpRequest, email: str, password: str | None, then: str) -> None:
+    if password is not None:
+        make_password(password)  # same cost as a real signup
     _account_exists_mail(request, email)
-    set_pending(request, email_verification.FLOW, None)
+    if by_code.enabled():
+        by_code.process_start(request, email=email, user_id=None)  # a code nobody gets
+    set_pending(request, email_verification.FLOW, None, **_then(then))
 
 
-def _create(request: HttpRequest, email: str, password: str) -> User | None:
+def _then(then: str) -> dict:
+    return {"then": then} if then else {}
+
+
+def _create(request: HttpRequest, email: str, password: str | None, method: str) -> User | None:
     """The user and its address, with the verification mail in the same
-    transaction; None when someone verified the address meanwhile."""
+    transaction; None when someone verified the address meanwhile. A
+    passwordless user (a passkey signup) has an unusable password."""
     owned = email_verification.verification_mode() is Verification.NONE
     try:
         with transaction.atomic():
@@ -81,16 +90,26 @@ def _create(request: HttpRequest, email: str, password: str) -> User | None:
             address = EmailAddress.objects.create(user=user, email=email, primary=True)
             if owned:
                 email_verification.make_owner(address)
-            elif email_verification.address_mail_allowed(request, email):
-                email_verification.email_verification_send(request, address, limited=False)
+            else:
+                mailed = email_verification.address_mail_allowed(request, email)
+                email_verification.verification_mail(request, address, mailed=mailed)
     except IntegrityError:
         return None  # lost a race for the same address
-    emit(request, Event.SIGNUP, user=user, method=Method.PASSWORD)
+    emit(request, Event.SIGNUP, user=user, method=method)
     return user
 
 
-def user_signup(request: HttpRequest, *, email: str, password: str) -> None:
-    """Sign up; afterwards the session is logged in or awaits verification."""
+def user_signup(
+    request: HttpRequest,
+    *,
+    email: str,
+    password: str | None,
+    method: str = Method.PASSWORD,
+    then: str = "",
+) -> None:
+    """Sign up; afterwards the session is logged in or awaits verification.
+    `then`: the stage that follows the verification instead of the login (a
+    passkey signup's `mfa_signup_webauthn`, which also has no `password`)."""
     if not settings.ACCOUNT_SIGNUP_OPEN:
         raise ApiError(403, Code.SIGNUP_CLOSED, "Signup is closed.")
     consume(request, Action.SIGNUP)
@@ -100,14 +119,15 @@ def user_signup(request: HttpRequest, *, email: str, password: str) -> None:
     taken = ApiError(
         400, Code.EMAIL_TAKEN, "A user is already registered with this email address.", "email"
     )
-    check_new_password(password, User(email=email))
-    user = None if emails.owner_address(email) else _create(request, email, password)
+    if password is not None:
+        check_new_password(password, User(email=email))
+    user = None if emails.owner_address(email) else _create(request, email, password, method)
     if user is None:
         if not hide:
             raise taken
-        _hidden_taken(request, email, password)
+        _hidden_taken(request, email, password, then)
         return
     if mandatory:
-        set_pending(request, email_verification.FLOW, user.pk)
+        set_pending(request, email_verification.FLOW, user.pk, **_then(then))
         return
     complete_login(request, user=user, record=method_record(Method.PASSWORD, email=email))

@@ -21,7 +21,7 @@ class MfaConfig(AppConfig):
     def ready(self) -> None:
         from accounts.api import responses
         from accounts.flows import signin
-        from accounts.mfa import admin, crypto  # noqa: F401  (admin registers on import)
+        from accounts.mfa import admin, checks, crypto  # noqa: F401  (admin, checks register on import)
         from accounts.mfa.api import responses as mfa_responses
         from accounts.mfa.api import schema  # noqa: F401  (OpenAPI extensions register on import)
         from accounts.mfa.flows import authenticate

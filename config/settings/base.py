@@ -288,6 +288,10 @@ MFA_PASSKEY_LOGIN_ENABLED = env.bool("MFA_PASSKEY_LOGIN_ENABLED", default=False)
 MFA_TRUST_ENABLED = env.bool("MFA_TRUST_ENABLED", default=False)
 MFA_TRUST_COOKIE_AGE = env.int("MFA_TRUST_COOKIE_AGE", default=60 * 60 * 24 * 14)
 MFA_TRUST_COOKIE_NAME = env.str("MFA_TRUST_COOKIE_NAME", default="mfa_trusted")
+# Passkey signup (allauth's MFA_PASSKEY_SIGNUP_ENABLED): sign up with an email
+# address and a passkey, no password. Needs verification by code and mandatory
+# verification (accounts.mfa.checks stops start-up otherwise). Off by default.
+MFA_PASSKEY_SIGNUP_ENABLED = env.bool("MFA_PASSKEY_SIGNUP_ENABLED", default=False)
 # The name authenticators show for the site.
 WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Signet")
 # allauth's MFA_WEBAUTHN_USER_VERIFICATION for a second factor; a passkey

@@ -7,6 +7,16 @@ from django.core import mail
 LINK = re.compile(r"https://app\.example\.com/account/(?:verify-email|password/reset/key)/(\S+)")
 
 
+CODE = re.compile(r"\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}\b")
+
+
+def code_from_mail(address: str) -> str:
+    """The code (accounts.codes) in the latest mail to `address` that has one."""
+    messages = [m for m in mail.outbox if m.to == [address] and CODE.search(m.body)]
+    assert messages, [m.subject for m in mail.outbox]
+    return CODE.search(messages[-1].body).group(0)
+
+
 def key_from_mail(index: int = -1) -> str:
     message = mail.outbox[index]
     match = LINK.search(message.body)

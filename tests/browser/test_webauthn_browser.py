@@ -3,7 +3,9 @@ Chromium and its DevTools virtual authenticator (ctap2, internal, resident
 keys, user verification), against the live server, through the app API.
 
 Register a key after a password (and after a wallet) sign-in, sign out, sign
-in again: the password stops at `mfa_authenticate`, the key completes it. And
+in again: the password stops at `mfa_authenticate`, the key completes it.
+Passkey signup: an address verified by its mailed code, then the passkey the
+browser makes, then passkey login with it. And
 what an attacker tries: a replayed assertion, one made for another origin or
 RP ID, and a cloned key whose counter went backwards.
 """
@@ -17,6 +19,7 @@ import pytest
 
 from accounts.mfa.models import Authenticator
 from accounts.models import AuthEvent, EmailAddress, User
+from tests.accounts.helpers import code_from_mail
 from tests.browser.conftest import LiveApiClient
 from tests.browser.webauthn_harness import Harness
 from tests.conftest import PASSWORD
@@ -191,3 +194,41 @@ def test_passkey_login(harness, make_api, settings) -> None:
     # The same assertion again: its challenge is spent.
     replay = make_api().post("/auth/webauthn/login", {"credential": result["credential"]})
     assert replay.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_passkey_signup_then_passkey_login(harness, make_api, settings) -> None:
+    settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+    settings.MFA_PASSKEY_SIGNUP_ENABLED = True
+    settings.MFA_PASSKEY_LOGIN_ENABLED = True
+    new = "passkey@example.com"
+    api = make_api()
+    started = api.post("/auth/webauthn/signup", {"email": new})
+    assert started.status_code == HTTPStatus.UNAUTHORIZED, started.content
+    assert {"id": "verify_email", "is_pending": True} in started.json()["data"]["flows"]
+    verified = api.post("/auth/email/verify", {"key": code_from_mail(new)})
+    assert verified.status_code == HTTPStatus.UNAUTHORIZED, verified.content
+    assert {"id": "mfa_signup_webauthn", "is_pending": True} in verified.json()["data"]["flows"]
+
+    # The browser makes the passkey (a resident key, user verified) and PUTs it.
+    result = harness.run(
+        api, "create", "/auth/webauthn/signup", extra={"name": "Passkey"}, method="PUT"
+    )
+    assert result["status"] == HTTPStatus.OK, result
+    selection = result["options"]["data"]["creation_options"]["publicKey"]
+    assert selection["authenticatorSelection"]["residentKey"] == "required"
+    (method,) = result["body"]["data"]["methods"]
+    assert (method["method"], method["type"], method["passwordless"]) == ("mfa", "webauthn", True)
+    (stored,) = harness.credentials()
+    assert stored["isResidentCredential"] is True
+    user = User.objects.get(email=new)
+    assert not user.has_usable_password()
+    key = Authenticator.objects.get(user=user)
+    assert (key.data["name"], key.data["passwordless"]) == ("Passkey", True)
+    api.request("DELETE", "/auth/session")
+
+    # Signed out, back in with the passkey alone.
+    anonymous = make_api()
+    result = harness.run(anonymous, "get", "/auth/webauthn/login")
+    assert result["status"] == HTTPStatus.OK, result
+    assert result["body"]["data"]["user"]["email"] == new
+    assert anonymous.get("/auth/session").status_code == HTTPStatus.OK

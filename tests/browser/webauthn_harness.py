@@ -24,8 +24,9 @@ function headers(token) {
   return h;
 }
 // GET the options from `path`, run the ceremony, and (unless post is false)
-// POST {credential, ...extra} back: what allauth's SPA does.
-window.ceremony = async ({kind, path, token, extra, post}) => {
+// POST (or `method`: PUT for passkey signup) {credential, ...extra} back:
+// what allauth's SPA does.
+window.ceremony = async ({kind, path, token, extra, post, method}) => {
   const got = await fetch(BASE + path, {headers: headers(token)});
   const options = await got.json();
   if (got.status !== 200) return {step: "options", status: got.status, body: options};
@@ -44,7 +45,7 @@ window.ceremony = async ({kind, path, token, extra, post}) => {
   const credential = made.toJSON();
   if (post === false) return {credential, options, token};
   const posted = await fetch(BASE + path, {
-    method: "POST", headers: headers(token),
+    method: method || "POST", headers: headers(token),
     body: JSON.stringify({...(extra || {}), credential}),
   });
   return {step: "post", status: posted.status, body: await posted.json(), credential, options};

@@ -36,3 +36,9 @@ class TrustInput(Input):
     # allauth's TrustInput: optional, absent means "do not trust" (its spec
     # marks it required; its form does not).
     trust = serializers.BooleanField(required=False, default=False)
+
+
+class SignupWebAuthnInput(Input):
+    # allauth's BaseSignupForm without a password; Signet has no usernames (a
+    # `username` is ignored, as every unknown field).
+    email = serializers.EmailField(max_length=254)

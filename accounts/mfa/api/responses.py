@@ -7,6 +7,7 @@ from django.conf import settings
 
 from accounts.mfa import recovery_codes
 from accounts.mfa.flows.authenticate import FLOW_REAUTHENTICATE, active_types
+from accounts.mfa.flows.webauthn import passkey_signup_enabled
 from accounts.mfa.models import Authenticator
 
 FLOW_LOGIN_WEBAUTHN = "mfa_login_webauthn"
@@ -51,5 +52,7 @@ def mfa_config(request) -> dict:
         "mfa": {
             "supported_types": SUPPORTED_TYPES,
             "passkey_login_enabled": settings.MFA_PASSKEY_LOGIN_ENABLED,
+            # Signet's: allauth 65's /config does not say (its SPA is built knowing).
+            "passkey_signup_enabled": passkey_signup_enabled(),
         }
     }

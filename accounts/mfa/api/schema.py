@@ -294,3 +294,40 @@ document(
         rate_limited=True,
     ),
 )
+
+SIGNUP_PENDING = {409: [Code.CONFLICT, Code.ALREADY_AUTHENTICATED], 404: [Code.NOT_FOUND]}
+document(
+    VIEWS + "WebAuthnSignupApi",
+    post=ApiOperation(
+        "Start a passkey signup (no password)",
+        {
+            401: not_authenticated(
+                "`verify_email` pending: the code mailed to the address, then "
+                "`mfa_signup_webauthn`. A taken address answers the same (its owner is mailed)."
+            )
+        },
+        errors={400: [Code.EMAIL_TAKEN], 403: [Code.SIGNUP_CLOSED], **SIGNUP_PENDING},
+        request=inputs.SignupWebAuthnInput,
+        description="Needs MFA_PASSKEY_SIGNUP_ENABLED (404 otherwise), which needs email "
+        "verification by code and mandatory verification. POST /auth/email/verify with the "
+        "code moves on to `mfa_signup_webauthn`.",
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+    get=ApiOperation(
+        "Creation options for the signup's passkey",
+        {200: OpenApiResponse(CreationOptionsResponse, "Resident key, user verified.")},
+        errors=SIGNUP_PENDING,
+        description="allauth's behaviour: `creation_options` (its spec names request options).",
+        tag=AUTH_TAG,
+    ),
+    put=ApiOperation(
+        "Register the signup's passkey and sign in",
+        {200: authenticated("Signed in: one `mfa` method, `passwordless: true`.")},
+        errors={**CREDENTIAL_ERRORS, **SIGNUP_PENDING},
+        request=inputs.AddWebAuthnInput,
+        description="No recovery codes are made (allauth's). User verification is required."
+        + CREDENTIAL,
+        tag=AUTH_TAG,
+    ),
+)

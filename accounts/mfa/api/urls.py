@@ -23,6 +23,7 @@ urlpatterns = [
         name="mfa_webauthn_authenticate",
     ),
     path("auth/webauthn/login", views.WebAuthnLoginApi.as_view(), name="mfa_webauthn_login"),
+    path("auth/webauthn/signup", views.WebAuthnSignupApi.as_view(), name="mfa_webauthn_signup"),
     path(
         "auth/webauthn/reauthenticate",
         views.WebAuthnReauthenticateApi.as_view(),

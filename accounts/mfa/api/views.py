@@ -207,3 +207,42 @@ class WebAuthnLoginApi(HeadlessApi):
         credential = self.input(inputs.CredentialInput)["credential"]
         webauthn_flows.webauthn_login(request._request, credential=credential)
         return responses.auth_response(request)
+
+
+class WebAuthnSignupApi(HeadlessApi):
+    """Passkey signup, when MFA_PASSKEY_SIGNUP_ENABLED (else 404, as allauth
+    has no such route then): POST starts it (the address is verified by code
+    next), GET gives the passkey's creation options and PUT registers it and
+    signs in, both once `mfa_signup_webauthn` is pending (409 otherwise)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        handled = hasattr(self, request.method.lower())
+        if handled and not webauthn_flows.passkey_signup_enabled():
+            raise ApiError(404, Code.NOT_FOUND, "Passkey signup is not enabled.")
+        if request.user.is_authenticated:
+            raise ApiError(409, Code.ALREADY_AUTHENTICATED, "You are already signed in.")
+
+    def _pending_user(self, request):
+        user = webauthn_flows.signup_pending_user(request._request)
+        if user is None:
+            raise ApiError(409, Code.CONFLICT, "No passkey signup is pending.")
+        return user
+
+    def post(self, request, **kwargs):
+        email = self.input(inputs.SignupWebAuthnInput)["email"]
+        webauthn_flows.webauthn_signup(request._request, email=email)
+        return responses.auth_response(request)
+
+    def get(self, request, **kwargs):
+        user = self._pending_user(request)
+        options = webauthn_flows.webauthn_signup_options(request._request, user=user)
+        return responses.respond(request, {"creation_options": options})
+
+    def put(self, request, **kwargs):
+        user = self._pending_user(request)
+        data = self.input(inputs.AddWebAuthnInput)
+        webauthn_flows.webauthn_signup_complete(
+            request._request, user=user, name=data["name"], credential=data["credential"]
+        )
+        return responses.auth_response(request)

@@ -1,5 +1,6 @@
 """WebAuthn as a second factor: adding, renaming and removing credentials,
-and completing a sign-in or a reauthentication with an assertion.
+and completing a sign-in or a reauthentication with an assertion; passkey
+login and passkey signup.
 
 Every change needs a recent authentication and emits an audit event, as the
 TOTP ones (manage.py); rows change under a lock on the user row.
@@ -7,13 +8,15 @@ TOTP ones (manage.py); rows change under a lock on the user row.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.errors import ApiError, Code
 from accounts.flows.reauthentication import require_reauthentication
-from accounts.flows.signin import add_method, login_user, method_record
-from accounts.mfa import webauthn
+from accounts.flows.signin import add_method, get_pending, login_user, method_record
+from accounts.flows.signup import user_signup
+from accounts.mfa import checks, webauthn
 from accounts.mfa.flows.authenticate import second_factor_passed
 from accounts.mfa.flows.manage import (
     _recovery_codes_create,
@@ -30,6 +33,10 @@ METHOD = "mfa"
 # Plain strings for the audit detail and method records (not the enum).
 WEBAUTHN = Type.WEBAUTHN.value
 Purpose = webauthn.Purpose
+# allauth's passkey signup stage (its Flow.MFA_SIGNUP_WEBAUTHN), pending once
+# the address is verified; the signup's audit method.
+FLOW_SIGNUP = "mfa_signup_webauthn"
+SIGNUP_METHOD = "passkey"
 
 
 def _name_default(user) -> str:
@@ -56,6 +63,10 @@ def webauthn_add(
     registered = webauthn.registration_complete(
         request, user=user, credential=credential, purpose=Purpose.REGISTER
     )
+    return _create(request, user=user, name=name, registered=registered, recovery_codes=True)
+
+
+def _create(request: HttpRequest, *, user, name: str, registered, recovery_codes: bool):
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         rows = Authenticator.objects.filter(user_id=user.pk, type=WEBAUTHN)
@@ -68,7 +79,7 @@ def webauthn_add(
             user=user, type=Type.WEBAUTHN, data=data, counter=registered.sign_count
         )
         codes = None
-        if authenticator_get(user, Type.RECOVERY_CODES) is None:
+        if recovery_codes and authenticator_get(user, Type.RECOVERY_CODES) is None:
             codes = _recovery_codes_create(user)
     emit(request, Event.MFA_AUTHENTICATOR_ADDED, user=user, method=METHOD, type=WEBAUTHN)
     if codes is not None:
@@ -181,5 +192,54 @@ def webauthn_login(request: HttpRequest, *, credential) -> None:
         emit(request, Event.LOGIN, user=user, outcome=Outcome.FAILURE, method=METHOD)
         raise
     attempt.refund()
+    record = method_record(METHOD, id=authenticator.pk, type=WEBAUTHN, passwordless=True)
+    login_user(request, user, record)
+
+
+# --- Passkey signup (MFA_PASSKEY_SIGNUP_ENABLED) ------------------------------------
+
+
+def passkey_signup_enabled() -> bool:
+    """MFA_PASSKEY_SIGNUP_ENABLED with what it needs. accounts.mfa.checks stops
+    start-up without it (manage.py and config.wsgi run the checks); should a
+    process start regardless, it still never opens a passwordless account
+    that signs straight in."""
+    return settings.MFA_PASSKEY_SIGNUP_ENABLED and not checks.passkey_signup()
+
+
+def webauthn_signup(request: HttpRequest, *, email: str) -> None:
+    """Start a passkey signup: a user with no password, its address to verify
+    by code (`verify_email` pending, then `mfa_signup_webauthn`). Signup's own
+    rules apply: a taken address answers the same (accounts.flows.signup)."""
+    user_signup(request, email=email, password=None, method=SIGNUP_METHOD, then=FLOW_SIGNUP)
+
+
+def signup_pending_user(request: HttpRequest) -> User | None:
+    """The user whose verified signup awaits its passkey, if this session has one."""
+    pending = get_pending(request, FLOW_SIGNUP, settings.ACCOUNT_LOGIN_TIMEOUT)
+    if not pending or pending.get("user") is None:
+        return None
+    return User.objects.filter(pk=pending["user"], is_active=True).first()
+
+
+def webauthn_signup_options(request: HttpRequest, *, user) -> dict:
+    """Creation options for the signup's passkey: a resident key, user
+    verification required (as passkey login's)."""
+    return webauthn.registration_begin(
+        request, user=user, passwordless=True, purpose=Purpose.SIGNUP
+    )
+
+
+def webauthn_signup_complete(request: HttpRequest, *, user, name: str, credential) -> None:
+    """Register the passkey and sign in with it. It is both factors (the key,
+    user-verified), so no `mfa_authenticate` stage follows, as in allauth's
+    PasskeySignupStage; and no recovery codes are made (allauth's
+    signup_authenticator makes none: the user adds them later)."""
+    registered = webauthn.registration_complete(
+        request, user=user, credential=credential, purpose=Purpose.SIGNUP
+    )
+    authenticator, _codes = _create(
+        request, user=user, name=name, registered=registered, recovery_codes=False
+    )
     record = method_record(METHOD, id=authenticator.pk, type=WEBAUTHN, passwordless=True)
     login_user(request, user, record)

@@ -45,6 +45,7 @@ def test_config_lists_the_supported_types(headless):
     assert mfa == {
         "supported_types": ["recovery_codes", "totp", "webauthn"],
         "passkey_login_enabled": False,
+        "passkey_signup_enabled": False,
     }
 
 
