@@ -46,9 +46,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Flow ids from allauth's spec (its Flow.id enum) that Signet answers with.
 ALLAUTH_FLOW_IDS = [
     "login",
+    "login_by_code",
     "signup",
     "verify_email",
     "reauthenticate",
+    "reauthenticate_by_code",
     "mfa_authenticate",
     "mfa_reauthenticate",
 ]
@@ -62,6 +64,9 @@ EXTENSION_FLOW_IDS = {
     "(MFA_PASSKEY_LOGIN_ENABLED), GET then POST /auth/webauthn/login.",
     "mfa_trust": "allauth's own flow, missing from its spec's list: after a second factor "
     "on the browser client (MFA_TRUST_ENABLED), answer POST /auth/2fa/trust.",
+    "password_reset_by_code": "allauth's own flow, missing from its spec's list: with "
+    "ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED, POST /auth/password/request starts it; "
+    "`is_pending` while a code is out.",
 }
 FLOW_IDS = [*ALLAUTH_FLOW_IDS, *EXTENSION_FLOW_IDS]
 # Authentication methods Signet adds to allauth's (`password`, `password_reset`, ...).
@@ -107,13 +112,17 @@ class FlowIdField(serializers.CharField):
 @extend_schema_field(
     {
         "type": "string",
-        "enum": ["password", "password_reset", "mfa", *EXTENSION_METHODS],
+        "enum": ["password", "password_reset", "code", "mfa", *EXTENSION_METHODS],
         "description": _extensions_help(EXTENSION_METHODS),
         EXTENSIONS_KEY: list(EXTENSION_METHODS),
     }
 )
 class MethodField(serializers.CharField):
     pass
+
+
+class RecipientSerializer(serializers.Serializer):
+    email = serializers.EmailField()
 
 
 class FlowSerializer(serializers.Serializer):
@@ -125,6 +134,11 @@ class FlowSerializer(serializers.Serializer):
         child=serializers.CharField(),
         required=False,
         help_text="`mfa_*` flows: the authenticator types that can complete it.",
+    )
+    recipients = RecipientSerializer(
+        many=True,
+        required=False,
+        help_text="`reauthenticate_by_code`: the verified addresses a code can go to.",
     )
 
 

@@ -75,7 +75,7 @@ class RequestLoginCodeApi(HeadlessApi):
 
 class ConfirmLoginCodeApi(HeadlessApi):
     def post(self, request, **kwargs):
-        code = self.input(inputs.CodeInput)["code"]
+        code = self.input(inputs.MailedCodeInput)["code"]
         login_by_code.login_code_confirm(request._request, code=code)
         return responses.auth_response(request)
 
@@ -147,7 +147,7 @@ class RequestReauthenticationCodeApi(AuthenticatedApi):
 
 class ConfirmReauthenticationCodeApi(AuthenticatedApi):
     def post(self, request, **kwargs):
-        code = self.input(inputs.CodeInput)["code"]
+        code = self.input(inputs.MailedCodeInput)["code"]
         reauthenticate_by_code.reauthentication_code_confirm(request._request, code=code)
         return responses.auth_response(request)
 
