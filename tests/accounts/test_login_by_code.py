@@ -3,6 +3,8 @@ in, a few attempts, a timeout, and an address nobody owns answers the same."""
 
 from __future__ import annotations
 
+import io
+import logging
 import threading
 from http import HTTPStatus
 
@@ -16,7 +18,7 @@ from tests.accounts.helpers import anonymous_flows
 from tests.accounts.mfa.helpers import AUTHENTICATE, activate_totp, code, step_now
 from tests.conftest import HeadlessClient
 
-from .code_helpers import age, code_for, code_in, without_token, wrong
+from .code_helpers import CODE, age, code_for, code_in, without_token, wrong
 
 REQUEST, CONFIRM, RESEND = "/auth/code/request", "/auth/code/confirm", "/auth/code/resend"
 
@@ -300,3 +302,46 @@ def test_parallel_guesses_compare_at_most_the_allowed_attempts(kind, settings):
     assert set(statuses) <= {HTTPStatus.BAD_REQUEST, HTTPStatus.CONFLICT}
     assert owner.post(CONFIRM, {"code": right}).status_code == HTTPStatus.CONFLICT
     assert owner.get("/auth/session").status_code == HTTPStatus.UNAUTHORIZED
+
+
+# --- Never in a log --------------------------------------------------------------------
+
+
+class _Raw(logging.Handler):
+    """On `signet.mail` itself: sees each record before the console handler's
+    filters, i.e. what a log would hold without redaction."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_a_code_never_reaches_the_logs(headless, user, settings):
+    """With mail written to the log (EMAIL_CONSOLE_IN_PRODUCTION's backend),
+    a whole sign-in by code leaves the code in no line the console writes."""
+    settings.EMAIL_BACKEND = "config.mail.LogEmailBackend"
+    console = next(h for h in logging.getLogger().handlers if h.name == "console")
+    raw, stream, root = _Raw(), io.StringIO(), logging.getLogger()
+    mail_logger, level = logging.getLogger("signet.mail"), root.level
+    old_stream = console.setStream(stream)
+    mail_logger.addHandler(raw)
+    root.setLevel(logging.DEBUG)
+    try:
+        headless.post(REQUEST, {"email": user.email})
+        [logged] = [CODE.search(m) for m in raw.messages]
+        assert logged, raw.messages  # the mail was logged, code and all, before redaction
+        response = headless.post(CONFIRM, {"code": logged.group(0)})
+        assert response.status_code == HTTPStatus.OK  # it was the real code
+        headless.get("/auth/session")
+    finally:
+        root.setLevel(level)
+        mail_logger.removeHandler(raw)
+        console.setStream(old_stream)
+    written = stream.getvalue()
+    assert "mail not sent (EMAIL_CONSOLE_IN_PRODUCTION)" in written
+    assert "/auth/code/confirm" in written
+    assert logged.group(0) not in written
+    assert logged.group(0).replace("-", "") not in written
