@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from accounts import sessions as skeys
 from accounts import usercache
 from accounts.clients import Client, request_client
+from accounts.flows import password_reset_by_code, reauthenticate_by_code
 from accounts.users import build_user_payload
 
 FlowProvider = Callable[[HttpRequest], list[dict]]
@@ -141,8 +142,6 @@ def flows(request: HttpRequest, user) -> list[dict]:
     # Codes by email (allauth's places in the list): `reauthenticate_by_code`
     # after `reauthenticate`, `login_by_code` after `login`, and
     # `password_reset_by_code` last, signed in or not.
-    from accounts.flows import password_reset_by_code, reauthenticate_by_code
-
     if user is not None and user.is_authenticated:
         out = [{"id": Flow.REAUTHENTICATE}] if user.has_usable_password() else []
         out.extend(reauthenticate_by_code.reauthentication_flow(request, user))
