@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from django.core import mail
+from django.db import close_old_connections
 
 from accounts.sessions import SessionStore
 
@@ -49,3 +51,35 @@ def without_token(body: dict) -> dict:
     """A body as another client would compare it: the app's own token aside."""
     meta = {k: v for k, v in body.get("meta", {}).items() if k != "session_token"}
     return {**body, "meta": meta}
+
+
+def race(owner, count: int, send) -> list[int]:
+    """`count` clients sharing `owner`'s session (token or cookies) call
+    `send(client)` at once; their statuses."""
+    from tests.conftest import HeadlessClient
+
+    def twin():
+        client = HeadlessClient(owner.kind)
+        client.token = owner.token
+        for name, morsel in owner.http.cookies.items():
+            client.http.cookies[name] = morsel.value
+        return client
+
+    twins = [twin() for _ in range(count)]
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def run(client) -> None:
+        barrier.wait()
+        try:
+            statuses.append(send(client).status_code)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in twins]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(statuses) == count
+    return statuses

@@ -11,9 +11,9 @@ from django.core import mail
 from accounts.models import EmailAddress, User
 from accounts.sessions import PASSWORD_RESET_CODE
 from tests.accounts.helpers import anonymous_flows
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, HeadlessClient
 
-from .code_helpers import age, code_for, code_in, without_token, wrong
+from .code_helpers import age, code_for, code_in, race, without_token, wrong
 
 REQUEST, RESET = "/auth/password/request", "/auth/password/reset"
 NEW_PASSWORD = "a whole new passphrase 42"
@@ -159,3 +159,23 @@ def test_links_stay_the_default(headless, user, settings):
     assert response.json() == {"status": 200}
     assert "/account/password/reset/key/" in mail.outbox[0].body
     assert code_in(mail.outbox[0]) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["app", "browser"])
+def test_parallel_guesses_compare_at_most_the_allowed_attempts(kind, settings):
+    settings.ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
+    user = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    owner = HeadlessClient(kind)
+    owner.post(REQUEST, {"email": user.email})
+    right = code_for(user.email)
+    statuses = race(owner, 12, lambda c: c.get(RESET, headers={KEY: wrong(right)}))
+    assert (
+        statuses.count(HTTPStatus.BAD_REQUEST)
+        <= settings.ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS
+    )
+    assert set(statuses) <= {HTTPStatus.BAD_REQUEST, HTTPStatus.CONFLICT}
+    assert owner.get(RESET, headers={KEY: right}).status_code == HTTPStatus.CONFLICT
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
