@@ -34,6 +34,9 @@ class Template:
     PASSWORD_RESET_UNKNOWN = "password_reset_unknown"
     ACCOUNT_EXISTS = "account_exists"
     ADDRESS_CLAIMED = "address_claimed"  # someone tried to add an address its owner holds
+    LOGIN_CODE = "login_code"  # a sign-in or reauthentication code (accounts.flows.login_by_code)
+    LOGIN_CODE_UNKNOWN = "login_code_unknown"
+    PASSWORD_RESET_CODE = "password_reset_code"
 
 
 class FrontendPath:

@@ -71,10 +71,12 @@ _KEY_IN_PATH = request_pattern(
 )
 # And whatever the link looks like, Signet's keys have a shape: a signed value
 # (django.core.signing: value:base62 timestamp:43-character signature, the
-# email verification key) and a password reset key (uid36-timestamp36-32 hex).
+# email verification key), a password reset key (uid36-timestamp36-32 hex),
+# and a mailed code (accounts.codes: BCDF-GHJK, allauth's user-code alphabet).
 _KEY_SHAPE = request_pattern(
     "log.key_shape",
-    r"[A-Za-z0-9_.-]+:[A-Za-z0-9]{5,7}:[A-Za-z0-9_-]{43}|\b[0-9a-z]+-[0-9a-z]+-[0-9a-f]{32}\b",
+    r"[A-Za-z0-9_.-]+:[A-Za-z0-9]{5,7}:[A-Za-z0-9_-]{43}|\b[0-9a-z]+-[0-9a-z]+-[0-9a-f]{32}\b"
+    r"|\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}\b",
     attacks=_ATTACKS,
 )
 

@@ -52,6 +52,8 @@ class Action:
     # Mails sent to an address on someone else's request (accounts.flows.email_verification).
     ADDRESS_MAIL = "address_mail"
     MFA_AUTHENTICATE = "mfa_authenticate"
+    # A login or reauthentication code mailed (accounts.flows.login_by_code): allauth's name.
+    REQUEST_LOGIN_CODE = "request_login_code"
 
 
 # allauth's defaults (65.x), plus the wallet endpoints.
@@ -72,6 +74,7 @@ DEFAULT_RATES = {
     # per user as allauth counts them (its login_failed key per user); a
     # correct code gives its attempt back.
     Action.MFA_AUTHENTICATE: "10/m/ip,5/5m/user",
+    Action.REQUEST_LOGIN_CODE: "20/m/ip,3/m/key",
 }
 
 # KEYS: counters in action order; ARGV: (window seconds, amount, action index)

@@ -63,6 +63,10 @@ LAST_SEEN_AT = "signet.seen"
 METHODS = "signet.methods"
 PENDING = "signet.pending"
 ORIGIN = "signet.origin"  # what signed the session in (UserSession.origin)
+# Code flows beside the sign-in's PENDING stage (accounts.flows.login_by_code,
+# password_reset_by_code): a signed-in user's step-up, anyone's password reset.
+REAUTHENTICATION_CODE = "signet.reauth_code"
+PASSWORD_RESET_CODE = "signet.reset_code"
 
 # How stale `last_seen_at` may get before a request refreshes it.
 LAST_SEEN_RESOLUTION = 5 * 60

@@ -21,6 +21,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import EmailAddress
 from tests import _allauth_spec as allauth_spec
+from tests.accounts.code_helpers import code_for
 from tests.accounts.helpers import code_from_mail, key_from_mail
 from tests.accounts.mfa.helpers import (
     AUTHENTICATE,
@@ -54,16 +55,6 @@ NOT_IMPLEMENTED = {
         ("POST", "/auth/phone/verify/resend"),
         ("GET", "/account/phone"),
         ("POST", "/account/phone"),
-    ],
-    "reauthentication by code": [
-        ("POST", "/auth/reauthenticate/code/request"),
-        ("POST", "/auth/reauthenticate/code/confirm"),
-        ("POST", "/auth/reauthenticate/code/resend"),
-    ],
-    "login by code": [
-        ("POST", "/auth/code/request"),
-        ("POST", "/auth/code/confirm"),
-        ("POST", "/auth/code/resend"),
     ],
     "social providers (out of scope)": [
         ("POST", "/_allauth/browser/v1/auth/provider/redirect"),
@@ -271,11 +262,13 @@ def _resend(new, user, settings, **_):
     client.post("/auth/email/verify/resend")  # inside the address's cooldown: 429
 
 
-@scenario("POST", "/auth/password/request", 200, 400)
+@scenario("POST", "/auth/password/request", 200, 400, 401)
 def _reset_request(new, user, settings, **_):
     client = new()
     client.post("/auth/password/request", {"email": user.email})
     client.post("/auth/password/request", {"email": "not an email"})
+    _reset_by_code(new, user, settings)  # by code: 401, password_reset_by_code pending
+    new().post("/auth/password/request", {"email": "nobody@example.com"})
 
 
 def _reset_key(new, user) -> str:
@@ -283,18 +276,26 @@ def _reset_key(new, user) -> str:
     return key_from_mail()
 
 
-@scenario("GET", "/auth/password/reset", 200, 400)
+@scenario("GET", "/auth/password/reset", 200, 400, 409)
 def _reset_info(new, user, settings, **_):
     client = new()
     client.get("/auth/password/reset", headers={"X-Password-Reset-Key": _reset_key(new, user)})
     client.get("/auth/password/reset", headers={"X-Password-Reset-Key": "1-bad"})
+    client, code = _reset_by_code(new, user, settings)
+    client.get("/auth/password/reset", headers={"X-Password-Reset-Key": "BBBB-BBBB"})
+    client.get("/auth/password/reset", headers={"X-Password-Reset-Key": code})
+    new().get("/auth/password/reset", headers={"X-Password-Reset-Key": code})  # none pending
 
 
-@scenario("POST", "/auth/password/reset", 400, 401)
+@scenario("POST", "/auth/password/reset", 400, 401, 409)
 def _reset(new, user, settings, **_):
     client = new()
     client.post("/auth/password/reset", {"key": "1-bad", "password": NEW_PASSWORD})
     client.post("/auth/password/reset", {"key": _reset_key(new, user), "password": NEW_PASSWORD})
+    client, code = _reset_by_code(new, user, settings)
+    client.post("/auth/password/reset", {"key": "BBBB-BBBB", "password": NEW_PASSWORD})
+    client.post("/auth/password/reset", {"key": code, "password": NEW_PASSWORD + "!"})
+    client.post("/auth/password/reset", {"key": code, "password": NEW_PASSWORD})  # none pending
 
 
 @scenario("POST", "/auth/reauthenticate", 200, 400, 401)
@@ -697,6 +698,94 @@ def _passkey_signup_complete(new, user, settings, **_):
     client.put("/auth/webauthn/signup", {"credential": {"type": "public-key"}})
     options = client.get("/auth/webauthn/signup").json()["data"]["creation_options"]
     client.put("/auth/webauthn/signup", {"name": "Phone", "credential": SoftKey().create(options)})
+
+
+# --- Codes by email: the mailed code, as the user reads it ---------------------------
+
+
+def _by_code(settings) -> None:
+    settings.ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+    settings.ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
+
+
+@scenario("POST", "/auth/code/request", 400, 401)
+def _login_code_request(new, user, settings, **_):
+    _by_code(settings)
+    client = new()
+    client.post("/auth/code/request", {"email": user.email})
+    client.post("/auth/code/request", {"email": "nobody@example.com"})  # the same 401
+    client.post("/auth/code/request", {"email": "not an email"})
+    client.get("/auth/session")  # login_by_code pending
+
+
+@scenario("POST", "/auth/code/confirm", 200, 400, 401, 409)
+def _login_code_confirm(new, user, settings, **_):
+    _by_code(settings)
+    client = new()
+    client.post("/auth/code/confirm", {"code": "BCDF-GHJK"})  # nothing pending
+    client.post("/auth/code/request", {"email": user.email})
+    client.post("/auth/code/confirm", {"code": "BBBB-BBBB"})
+    client.post("/auth/code/confirm", {"code": code_for(user.email)})
+    client.get("/auth/session")  # the `code` method record
+    # A user with a second factor stops at mfa_authenticate: 401.
+    _mfa_user(new, user)
+    mfa = new()
+    mfa.post("/auth/code/request", {"email": user.email})
+    mfa.post("/auth/code/confirm", {"code": code_for(user.email)})
+
+
+@scenario("POST", "/auth/code/resend", 200, 409)
+def _login_code_resend(new, user, settings, **_):
+    _by_code(settings)
+    client = new()
+    client.post("/auth/code/resend")
+    client.post("/auth/code/request", {"email": user.email})
+    client.post("/auth/code/resend")
+
+
+def _stale_user(new, user, settings) -> SpecClient:
+    _by_code(settings)
+    client = new()
+    _login(client, user)
+    age_authentication(client, STALE)
+    client.post("/account/email", {"email": "new@example.com"})  # 401: recipients listed
+    return client
+
+
+@scenario("POST", "/auth/reauthenticate/code/request", 200, 400, 401, 403)
+def _reauthentication_code_request(new, user, settings, **_):
+    new().post("/auth/reauthenticate/code/request", {"email": user.email})
+    client = _stale_user(new, user, settings)
+    client.post("/auth/reauthenticate/code/request", {"email": "nobody@example.com"})
+    client.post("/auth/reauthenticate/code/request", {"email": user.email})
+    settings.ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+    client.post("/auth/reauthenticate/code/request", {"email": user.email})
+
+
+@scenario("POST", "/auth/reauthenticate/code/confirm", 200, 400, 401, 409)
+def _reauthentication_code_confirm(new, user, settings, **_):
+    new().post("/auth/reauthenticate/code/confirm", {"code": "BCDF-GHJK"})
+    client = _stale_user(new, user, settings)
+    client.post("/auth/reauthenticate/code/confirm", {"code": "BCDF-GHJK"})
+    client.post("/auth/reauthenticate/code/request", {"email": user.email})
+    client.post("/auth/reauthenticate/code/confirm", {"code": "BBBB-BBBB"})
+    client.post("/auth/reauthenticate/code/confirm", {"code": code_for(user.email)})
+
+
+@scenario("POST", "/auth/reauthenticate/code/resend", 200, 401, 409)
+def _reauthentication_code_resend(new, user, settings, **_):
+    new().post("/auth/reauthenticate/code/resend")
+    client = _stale_user(new, user, settings)
+    client.post("/auth/reauthenticate/code/resend")
+    client.post("/auth/reauthenticate/code/request", {"email": user.email})
+    client.post("/auth/reauthenticate/code/resend")
+
+
+def _reset_by_code(new, user, settings) -> tuple[SpecClient, str]:
+    settings.ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
+    client = new()
+    client.post("/auth/password/request", {"email": user.email})  # 401: the flow pending
+    return client, code_for(user.email)
 
 
 @scenario("POST", "/_allauth/app/v1/tokens/refresh", 200, 400)

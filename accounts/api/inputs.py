@@ -68,6 +68,12 @@ class EmailInput(Input):
     email = serializers.EmailField(max_length=254)
 
 
+class MailedCodeInput(Input):
+    # A mailed code (accounts.codes): 9 characters as issued; typed with
+    # spaces or in lower case it is the same code.
+    code = serializers.CharField(max_length=64)
+
+
 class MarkPrimaryInput(EmailInput):
     primary = serializers.BooleanField()
 

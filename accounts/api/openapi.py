@@ -46,9 +46,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Flow ids from allauth's spec (its Flow.id enum) that Signet answers with.
 ALLAUTH_FLOW_IDS = [
     "login",
+    "login_by_code",
     "signup",
     "verify_email",
     "reauthenticate",
+    "reauthenticate_by_code",
     "mfa_authenticate",
     "mfa_reauthenticate",
 ]
@@ -65,6 +67,9 @@ EXTENSION_FLOW_IDS = {
     # allauth's own (its Flow enum in code), missing from its spec's list.
     "mfa_signup_webauthn": "A passkey signup whose address is verified: GET "
     "/auth/webauthn/signup for creation options, PUT the credential to sign in.",
+    "password_reset_by_code": "allauth's own flow, missing from its spec's list: with "
+    "ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED, POST /auth/password/request starts it; "
+    "`is_pending` while a code is out.",
 }
 FLOW_IDS = [*ALLAUTH_FLOW_IDS, *EXTENSION_FLOW_IDS]
 # Authentication methods Signet adds to allauth's (`password`, `password_reset`, ...).
@@ -110,13 +115,17 @@ class FlowIdField(serializers.CharField):
 @extend_schema_field(
     {
         "type": "string",
-        "enum": ["password", "password_reset", "mfa", *EXTENSION_METHODS],
+        "enum": ["password", "password_reset", "code", "mfa", *EXTENSION_METHODS],
         "description": _extensions_help(EXTENSION_METHODS),
         EXTENSIONS_KEY: list(EXTENSION_METHODS),
     }
 )
 class MethodField(serializers.CharField):
     pass
+
+
+class RecipientSerializer(serializers.Serializer):
+    email = serializers.EmailField()
 
 
 class FlowSerializer(serializers.Serializer):
@@ -128,6 +137,11 @@ class FlowSerializer(serializers.Serializer):
         child=serializers.CharField(),
         required=False,
         help_text="`mfa_*` flows: the authenticator types that can complete it.",
+    )
+    recipients = RecipientSerializer(
+        many=True,
+        required=False,
+        help_text="`reauthenticate_by_code`: the verified addresses a code can go to.",
     )
 
 

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from accounts import sessions as skeys
 from accounts import usercache
 from accounts.clients import Client, request_client
+from accounts.flows import password_reset_by_code, reauthenticate_by_code
 from accounts.users import build_user_payload
 
 FlowProvider = Callable[[HttpRequest], list[dict]]
@@ -63,6 +64,7 @@ def never_cache(response: HttpResponse) -> None:
 
 class Flow(StrEnum):
     LOGIN = "login"
+    LOGIN_BY_CODE = "login_by_code"
     SIGNUP = "signup"
     VERIFY_EMAIL = "verify_email"
     REAUTHENTICATE = "reauthenticate"
@@ -82,8 +84,8 @@ def config_data(request: HttpRequest) -> dict:
             "email_verification_by_code_enabled": (
                 settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED
             ),
-            "login_by_code_enabled": False,
-            "password_reset_by_code_enabled": False,
+            "login_by_code_enabled": settings.ACCOUNT_LOGIN_BY_CODE_ENABLED,
+            "password_reset_by_code_enabled": settings.ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED,
             "authentication_method": "email",
         },
         "usersessions": {"track_activity": True},
@@ -139,23 +141,34 @@ def pending_flow(request: HttpRequest) -> str | None:
 
 
 def flows(request: HttpRequest, user) -> list[dict]:
+    # Codes by email (allauth's places in the list): `reauthenticate_by_code`
+    # after `reauthenticate`, `login_by_code` after `login`, and
+    # `password_reset_by_code` last, signed in or not.
     if user is not None and user.is_authenticated:
         out = [{"id": Flow.REAUTHENTICATE}] if user.has_usable_password() else []
+        out.extend(reauthenticate_by_code.reauthentication_flow(request, user))
         for provider in reauthentication_flow_providers:
             out.extend(provider(user))
-        return out
+        return out + password_reset_by_code.flow_entry(request)
     out = [{"id": Flow.LOGIN}]
+    if settings.ACCOUNT_LOGIN_BY_CODE_ENABLED:
+        out.append({"id": Flow.LOGIN_BY_CODE})
     if settings.ACCOUNT_SIGNUP_OPEN:
         out.append({"id": Flow.SIGNUP})
     for provider in flow_providers:
         out.extend(provider(request))
     stage = pending_flow(request)
     if stage:
-        out.append({"id": stage, "is_pending": True})
+        # Marked where it is listed already (login_by_code), else added.
+        entry = next((flow for flow in out if flow["id"] == stage), None)
+        if entry is None:
+            entry = {"id": stage}
+            out.append(entry)
+        entry["is_pending"] = True
         types = request.session[skeys.PENDING].get("types")
         if types:
-            out[-1]["types"] = types  # mfa_authenticate: the factors that can complete it
-    return out
+            entry["types"] = types  # mfa_authenticate: the factors that can complete it
+    return out + password_reset_by_code.flow_entry(request)
 
 
 def session_meta(request: HttpRequest, meta: dict | None = None) -> dict | None:

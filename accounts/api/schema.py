@@ -164,6 +164,51 @@ document(
         rate_limited=True,
     ),
 )
+CODE_TAG = "Authentication: Login by code"
+LOGIN_CODE_PENDING = not_authenticated(
+    "A code is mailed (or, to an address nobody owns, a note that no account uses it: "
+    "the same answer): `login_by_code` flow with `is_pending`."
+)
+document(
+    VIEWS + "RequestLoginCodeApi",
+    post=ApiOperation(
+        "Mail a sign-in code",
+        {401: LOGIN_CODE_PENDING},
+        errors={404: [Code.NOT_FOUND], 409: [Code.ALREADY_AUTHENTICATED]},
+        request=inputs.EmailInput,
+        description="ACCOUNT_LOGIN_BY_CODE_ENABLED (else 404). Only the owner of an address "
+        "(verified) gets a code; the answer is the same for any well-formed address.",
+        tag=CODE_TAG,
+        rate_limited=True,
+    ),
+)
+document(
+    VIEWS + "ConfirmLoginCodeApi",
+    post=ApiOperation(
+        "Sign in with the mailed code",
+        {
+            200: authenticated("Signed in: a method `code` with the address."),
+            401: not_authenticated("A second factor is needed: `mfa_authenticate` pending."),
+        },
+        errors={400: [Code.INCORRECT_CODE], 409: [Code.CONFLICT]},
+        request=inputs.MailedCodeInput,
+        description="ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS tries within "
+        "ACCOUNT_LOGIN_BY_CODE_TIMEOUT; the last wrong one ends the flow (then 409).",
+        tag=CODE_TAG,
+    ),
+)
+document(
+    VIEWS + "ResendLoginCodeApi",
+    post=ApiOperation(
+        "Mail a new sign-in code",
+        {200: _ok(EmptyResponse, "Sent (or nothing to send, indistinguishably).")},
+        errors={404: [Code.NOT_FOUND], 409: [Code.CONFLICT]},
+        description="With ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND, twice per flow (allauth's "
+        "quota); otherwise, or without a pending flow, 409.",
+        tag=CODE_TAG,
+        rate_limited=True,
+    ),
+)
 BY_CODE = (
     " With ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED the key is the mailed code, valid "
     "only in the session that was mailed it (a pending signup/login, or an address this "
@@ -226,8 +271,14 @@ document(
 document(
     VIEWS + "RequestPasswordResetApi",
     post=ApiOperation(
-        "Mail a password reset link",
-        {200: _ok(EmptyResponse, "Always, for a well-formed address (no enumeration).")},
+        "Mail a password reset link (or code)",
+        {
+            200: _ok(EmptyResponse, "Always, for a well-formed address (no enumeration)."),
+            401: not_authenticated(
+                "ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED: a code is mailed (or the note): "
+                "`password_reset_by_code` flow with `is_pending`, whatever the address."
+            ),
+        },
         request=inputs.EmailInput,
         tag=RESET_TAG,
         rate_limited=True,
@@ -238,16 +289,32 @@ document(
     get=ApiOperation(
         "Whose password a reset key resets",
         {200: _ok(ResetInfoResponse, "The key's user.")},
-        errors={400: [Code.REQUIRED, Code.INVALID_OR_EXPIRED_KEY]},
+        errors={
+            400: [Code.REQUIRED, Code.INVALID_OR_EXPIRED_KEY, Code.INCORRECT_CODE],
+            409: [Code.CONFLICT],
+        },
+        description="By code (ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED) the header carries "
+        "the mailed code: each wrong one spends an attempt (400 `incorrect_code`), the "
+        "right one confirms the flow; without a pending flow, 409.",
+        rate_limited=True,
         parameters=[
-            OpenApiParameter("X-Password-Reset-Key", str, OpenApiParameter.HEADER, True, KEY_HEADER)
+            OpenApiParameter(
+                "X-Password-Reset-Key",
+                str,
+                OpenApiParameter.HEADER,
+                True,
+                "The key from the emailed link, or the mailed code (by code).",
+            )
         ],
         tag=RESET_TAG,
     ),
     post=ApiOperation(
         "Reset the password",
         {401: not_authenticated("Reset; every session of the user ended: sign in again.")},
-        errors={400: [Code.INVALID_OR_EXPIRED_KEY, *PASSWORD_CODES]},
+        errors={
+            400: [Code.INVALID_OR_EXPIRED_KEY, Code.INCORRECT_CODE, *PASSWORD_CODES],
+            409: [Code.CONFLICT],
+        },
         request=inputs.ResetPasswordInput,
         tag=RESET_TAG,
         rate_limited=True,
@@ -263,6 +330,40 @@ document(
         description="The `reauthenticate` flow of a 401 ReauthenticationRequired: the "
         "sensitive changes then go through for ACCOUNT_REAUTHENTICATION_TIMEOUT seconds. "
         "Wallet users sign a challenge with process `reauthenticate` instead.",
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+)
+document(
+    VIEWS + "RequestReauthenticationCodeApi",
+    post=ApiOperation(
+        "Mail a reauthentication code to one of the user's verified addresses",
+        {200: _ok(EmptyResponse, "Sent: `reauthenticate_by_code` is now pending.")},
+        errors={400: [Code.UNKNOWN_EMAIL], 403: [Code.PERMISSION_DENIED]},
+        request=inputs.EmailInput,
+        description="One of the `recipients` of the `reauthenticate_by_code` flow; offered "
+        "while ACCOUNT_LOGIN_BY_CODE_ENABLED is on (else 403).",
+        tag=AUTH_TAG,
+        rate_limited=True,
+    ),
+)
+document(
+    VIEWS + "ConfirmReauthenticationCodeApi",
+    post=ApiOperation(
+        "Reauthenticate with the mailed code",
+        {200: authenticated("Reauthenticated: a method `code` with `reauthenticated`.")},
+        errors={400: [Code.INCORRECT_CODE], 409: [Code.CONFLICT]},
+        request=inputs.MailedCodeInput,
+        tag=AUTH_TAG,
+    ),
+)
+document(
+    VIEWS + "ResendReauthenticationCodeApi",
+    post=ApiOperation(
+        "Mail a new reauthentication code",
+        {200: _ok(EmptyResponse, "Sent.")},
+        errors={409: [Code.CONFLICT]},
+        description="With ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND, twice per flow.",
         tag=AUTH_TAG,
         rate_limited=True,
     ),

@@ -12,7 +12,15 @@ from __future__ import annotations
 from accounts.api import inputs, responses
 from accounts.api.base import AuthenticatedApi, HeadlessApi, reauthentication_required
 from accounts.errors import ApiError, Code
-from accounts.flows import email_verification, manage_email, password_change, password_reset
+from accounts.flows import (
+    email_verification,
+    login_by_code,
+    manage_email,
+    password_change,
+    password_reset,
+    password_reset_by_code,
+    reauthenticate_by_code,
+)
 from accounts.flows.password_login import password_login, password_reauthenticate
 from accounts.flows.signin import user_logout, user_sessions, user_sessions_end
 from accounts.flows.signup import user_signup
@@ -57,6 +65,27 @@ class LoginApi(HeadlessApi):
         return responses.auth_response(request)
 
 
+class RequestLoginCodeApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        email = self.input(inputs.EmailInput)["email"]
+        _already_authenticated(request)
+        login_by_code.login_code_request(request._request, email=email)
+        return responses.auth_response(request)
+
+
+class ConfirmLoginCodeApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        code = self.input(inputs.MailedCodeInput)["code"]
+        login_by_code.login_code_confirm(request._request, code=code)
+        return responses.auth_response(request)
+
+
+class ResendLoginCodeApi(HeadlessApi):
+    def post(self, request, **kwargs):
+        login_by_code.login_code_resend(request._request)
+        return responses.respond(request)
+
+
 class VerifyEmailApi(HeadlessApi):
     def get(self, request, **kwargs):
         key = self.input(inputs.VerificationKeyHeader)["key"]
@@ -82,13 +111,15 @@ class RequestPasswordResetApi(HeadlessApi):
     def post(self, request, **kwargs):
         email = self.input(inputs.EmailInput)["email"]
         password_reset.password_reset_request(request._request, email=email)
+        if password_reset_by_code.enabled():
+            return responses.auth_response(request)  # 401: password_reset_by_code pending
         return responses.respond(request)
 
 
 class ResetPasswordApi(HeadlessApi):
     def get(self, request, **kwargs):
         key = self.input(inputs.PasswordResetKeyHeader)["key"]
-        user = password_reset.user_for_key(key)
+        user = password_reset.password_reset_user(request._request, key=key)
         return responses.respond(request, responses.password_reset_data(user))
 
     def post(self, request, **kwargs):
@@ -106,6 +137,26 @@ class ReauthenticateApi(AuthenticatedApi):
         password = self.input(inputs.ReauthenticateInput)["password"]
         password_reauthenticate(request._request, password=password)
         return responses.auth_response(request)
+
+
+class RequestReauthenticationCodeApi(AuthenticatedApi):
+    def post(self, request, **kwargs):
+        email = self.input(inputs.EmailInput)["email"]
+        reauthenticate_by_code.reauthentication_code_request(request._request, email=email)
+        return responses.respond(request)
+
+
+class ConfirmReauthenticationCodeApi(AuthenticatedApi):
+    def post(self, request, **kwargs):
+        code = self.input(inputs.MailedCodeInput)["code"]
+        reauthenticate_by_code.reauthentication_code_confirm(request._request, code=code)
+        return responses.auth_response(request)
+
+
+class ResendReauthenticationCodeApi(AuthenticatedApi):
+    def post(self, request, **kwargs):
+        reauthenticate_by_code.reauthentication_code_resend(request._request)
+        return responses.respond(request)
 
 
 class ChangePasswordApi(AuthenticatedApi):

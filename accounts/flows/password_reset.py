@@ -8,6 +8,9 @@ so the answer and its timing are the same (no enumeration).
 Only an owned (verified) address receives a reset, for its owner's account:
 a claim of it on another account never does (API.md v1.1), so the owner of
 a mailbox cannot be led into the account of someone who merely claimed it.
+
+With ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED a code takes the link's place,
+under the same rules (accounts.flows.password_reset_by_code).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.utils.http import base36_to_int, int_to_base36
 
 from accounts import emails, mail
 from accounts.errors import ApiError, Code
+from accounts.flows import password_reset_by_code as by_code
 from accounts.flows.passwords import check_new_password
 from accounts.flows.signin import end_sessions, user_sessions
 from accounts.models import User
@@ -48,6 +52,9 @@ def user_for_key(key: str) -> User:
 def password_reset_request(request: HttpRequest, *, email: str) -> None:
     email = emails.normalized(email)
     consume(request, Action.RESET_PASSWORD, key=email)
+    if by_code.enabled():
+        by_code.password_reset_code_request(request, email=email)
+        return
     address = emails.owner_address(email)
     if address is None or not address.user.is_active:
         mail.send(mail.Template.PASSWORD_RESET_UNKNOWN, email, {})
@@ -57,15 +64,28 @@ def password_reset_request(request: HttpRequest, *, email: str) -> None:
     mail.send(mail.Template.PASSWORD_RESET, address.email, {"link": link, "user": user})
 
 
+def password_reset_user(request: HttpRequest, *, key: str) -> User:
+    """The user a key (or, by code, the pending flow's code) resets."""
+    if by_code.enabled():
+        consume(request, Action.RESET_PASSWORD_FROM_KEY)
+        return by_code.password_reset_code_user(request, code=key)
+    return user_for_key(key)
+
+
 def password_reset_confirm(request: HttpRequest, *, key: str, password: str) -> User:
     """Set the new password and end every session."""
     consume(request, Action.RESET_PASSWORD_FROM_KEY)
-    user = user_for_key(key)
+    if by_code.enabled():
+        user = by_code.password_reset_code_user(request, code=key)
+    else:
+        user = user_for_key(key)
     check_new_password(password, user)
     # All or nothing: ending sessions needs Redis (accounts.sessions).
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
         end_sessions(list(user_sessions(user).values_list("session_key", flat=True)))
+    if by_code.enabled():
+        by_code.password_reset_code_done(request)
     emit(request, Event.PASSWORD_RESET, user=user, method="password_reset")
     return user

@@ -85,3 +85,21 @@ def test_password_reset_takes_as_long_for_an_unknown_email(server):
     known, unknown = _medians(send, HTTPStatus.OK, pairs=200)
 
     assert _gap(known, unknown) < MAX_RELATIVE_GAP, (known, unknown)
+
+
+def test_a_login_code_request_takes_as_long_for_an_unknown_email(signet_server):
+    """Known: a code issued and mailed; unknown: a code issued and the note mailed."""
+    server = signet_server(
+        ACCOUNT_EMAIL_VERIFICATION="none",
+        ACCOUNT_RATE_LIMITS="off",
+        ACCOUNT_LOGIN_BY_CODE_ENABLED="true",
+    )
+    assert ApiClient(server).signup(KNOWN).status_code == HTTPStatus.OK
+    url = server.api("app", "/auth/code/request")
+
+    def send(email: str) -> requests.Response:
+        return requests.post(url, json={"email": email}, timeout=15)  # a fresh session each
+
+    known, unknown = _medians(send, HTTPStatus.UNAUTHORIZED, pairs=150)
+
+    assert _gap(known, unknown) < MAX_RELATIVE_GAP, (known, unknown)
