@@ -67,9 +67,15 @@ local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
 if n >= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) return 1 end
 return 0
 """
+# KEYS[1]: the entry. Gives back the attempt a right code spent (peek).
+_REFUND_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
+return 0
+"""
 _ATTEMPT = Script(None, _ATTEMPT_SCRIPT.encode())
 _TAKE = Script(None, _TAKE_SCRIPT.encode())
 _SPENT = Script(None, _SPENT_SCRIPT.encode())
+_REFUND = Script(None, _REFUND_SCRIPT.encode())
 
 
 class Purpose(StrEnum):
@@ -122,21 +128,32 @@ def issue(purpose: Purpose, *, timeout: int) -> tuple[str, str]:
     return code_id, code
 
 
-def check(purpose: Purpose, code_id: str, code: str, *, max_attempts: int) -> Result:
-    """Spend one attempt at the code `code_id` names (see the module doc)."""
+def _attempt(
+    purpose: Purpose, code_id: str, code: str, max_attempts: int
+) -> tuple[Result, str, str]:
+    """Count one attempt and compare: (OK, the entry's key, its digest) for
+    the right code, still stored; WRONG (the last one ends the entry) or GONE."""
     if not isinstance(code_id, str) or not code_id:
-        return Result.GONE
+        return Result.GONE, "", ""
     key = _key(purpose, code_id)
     client = redis_client()
     stored = _ATTEMPT(keys=[key], args=[max_attempts], client=client)
     if stored is None:
-        return Result.GONE
+        return Result.GONE, key, ""
     expected = stored.decode() if isinstance(stored, bytes) else str(stored)
     if hmac.compare_digest(expected, _digest(purpose, code_id, code)):
-        taken = _TAKE(keys=[key], args=[expected], client=client)
-        return Result.OK if taken else Result.GONE
+        return Result.OK, key, expected
     _SPENT(keys=[key], args=[max_attempts], client=client)
-    return Result.WRONG
+    return Result.WRONG, key, ""
+
+
+def check(purpose: Purpose, code_id: str, code: str, *, max_attempts: int) -> Result:
+    """Spend one attempt at the code `code_id` names (see the module doc)."""
+    result, key, digest = _attempt(purpose, code_id, code, max_attempts)
+    if result is Result.OK:
+        if not _TAKE(keys=[key], args=[digest], client=redis_client()):
+            return Result.GONE  # a racing right answer took it first
+    return result
 
 
 def exists(purpose: Purpose, code_id: str) -> bool:
@@ -150,29 +167,12 @@ def discard(purpose: Purpose, code_id: str) -> None:
         redis_client().delete(_key(purpose, code_id))
 
 
-# KEYS[1]: the entry. Gives back the attempt a right code spent (peek).
-_REFUND_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
-return 0
-"""
-_REFUND = Script(None, _REFUND_SCRIPT.encode())
-
-
 def peek(purpose: Purpose, code_id: str, code: str, *, max_attempts: int) -> Result:
     """`check` without taking a right code (allauth's GET of a code's
     information): a wrong code spends an attempt as in `check`; a right one
     leaves the entry in place and gives its attempt back, since allauth
     counts only wrong attempts."""
-    if not isinstance(code_id, str) or not code_id:
-        return Result.GONE
-    key = _key(purpose, code_id)
-    client = redis_client()
-    stored = _ATTEMPT(keys=[key], args=[max_attempts], client=client)
-    if stored is None:
-        return Result.GONE
-    expected = stored.decode() if isinstance(stored, bytes) else str(stored)
-    if hmac.compare_digest(expected, _digest(purpose, code_id, code)):
-        _REFUND(keys=[key], client=client)
-        return Result.OK
-    _SPENT(keys=[key], args=[max_attempts], client=client)
-    return Result.WRONG
+    result, key, _ = _attempt(purpose, code_id, code, max_attempts)
+    if result is Result.OK:
+        _REFUND(keys=[key], client=redis_client())
+    return result
