@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
 
 from django.core import mail
 from django.db import close_old_connections
 
 from accounts.sessions import SessionStore
-
-CODE = re.compile(r"\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}\b")
+from tests.accounts.helpers import CODE
 
 
 def code_in(message) -> str | None:

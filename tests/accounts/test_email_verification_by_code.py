@@ -5,21 +5,18 @@ session; attempts counted in Redis; claims handled as by the link."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from accounts import codes
 from accounts.codes import Purpose
 from accounts.flows.email_verification_by_code import SESSION_KEY
 from accounts.models import EmailAddress, User
 from accounts.redis import redis_client, redis_key
-from accounts.sessions import SessionStore
+from tests.accounts.code_helpers import race, session_of, wrong
 from tests.accounts.helpers import CODE, anonymous_flows, code_from_mail, has_link, outbox_to
 from tests.accounts.mfa.helpers import activate_totp, step_now
 from tests.accounts.mfa.helpers import code as totp_code
@@ -34,14 +31,6 @@ INCORRECT = [{"code": "incorrect_code", "message": "Incorrect code.", "param": "
 @pytest.fixture(autouse=True)
 def _by_code(settings) -> None:
     settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
-
-
-def wrong(code: str) -> str:
-    return ("B" if code[0] != "B" else "C") + code[1:]
-
-
-def session_of(client: HeadlessClient):
-    return SessionStore(session_key=client.token) if client.kind == "app" else client.http.session
 
 
 def test_signup_mails_a_code_and_the_code_signs_in(headless):
@@ -138,24 +127,8 @@ def test_parallel_guesses_in_one_session_compare_at_most_max_attempts(client_kin
     code = code_from_mail("new@example.com")
     guesses = [f"{'BCDFGHJKLMNPQRST'[i]}BBB-BBBB" for i in range(racers)]
     assert code not in guesses
-    clients = []
-    for _ in range(racers):
-        twin = HeadlessClient(client_kind)  # the same session, one HTTP client per thread
-        twin.token = starter.token
-        twin.http.cookies = starter.http.cookies
-        clients.append(twin)
-    barrier = threading.Barrier(racers)
-
-    def guess(i: int):
-        try:
-            barrier.wait()
-            return clients[i].post(VERIFY, {"key": guesses[i]})
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=racers) as pool:
-        responses = list(pool.map(guess, range(racers)))
-    statuses = Counter(r.status_code for r in responses)
+    pending = iter(guesses)  # one guess each: next() on a list iterator is atomic
+    statuses = Counter(race(starter, racers, lambda c: c.post(VERIFY, {"key": next(pending)})))
     assert statuses == {HTTPStatus.BAD_REQUEST: 3, HTTPStatus.CONFLICT: racers - 3}
     assert starter.post(VERIFY, {"key": code}).status_code == HTTPStatus.CONFLICT
     assert EmailAddress.objects.get().verified is False
