@@ -16,7 +16,8 @@ concurrent guesses cannot exceed `max_attempts`: the n-th attempt is refused
 unread whatever the others do. The digests are compared in constant time;
 the right code is then taken by a second script that deletes the entry only
 if it still holds that digest, so two racing right answers succeed once.
-The attempt that spends the last try, or any after it, ends the code.
+The wrong attempt that spends the last try ends the code (WRONG_LAST), as
+any after it would.
 The entry expires with the flow's timeout (its TTL), so an expired code and
 an unknown id are the same answer: GONE.
 
@@ -91,7 +92,12 @@ class Purpose(StrEnum):
 class Result(Enum):
     OK = "ok"  # the right code: the entry is spent
     WRONG = "wrong"  # a wrong code; attempts remain
+    WRONG_LAST = "wrong_last"  # a wrong code that used the last attempt: the code is gone
     GONE = "gone"  # no such code any more: expired, spent, attempts used up, never issued
+
+    @property
+    def wrong(self) -> bool:
+        return self in (Result.WRONG, Result.WRONG_LAST)
 
 
 def generate() -> str:
@@ -132,7 +138,7 @@ def _attempt(
     purpose: Purpose, code_id: str, code: str, max_attempts: int
 ) -> tuple[Result, str, str]:
     """Count one attempt and compare: (OK, the entry's key, its digest) for
-    the right code, still stored; WRONG (the last one ends the entry) or GONE."""
+    the right code, still stored; WRONG, WRONG_LAST (the entry ended) or GONE."""
     if not isinstance(code_id, str) or not code_id:
         return Result.GONE, "", ""
     key = _key(purpose, code_id)
@@ -143,8 +149,8 @@ def _attempt(
     expected = stored.decode() if isinstance(stored, bytes) else str(stored)
     if hmac.compare_digest(expected, _digest(purpose, code_id, code)):
         return Result.OK, key, expected
-    _SPENT(keys=[key], args=[max_attempts], client=client)
-    return Result.WRONG, key, ""
+    ended = _SPENT(keys=[key], args=[max_attempts], client=client)
+    return (Result.WRONG_LAST if ended else Result.WRONG), key, ""
 
 
 def check(purpose: Purpose, code_id: str, code: str, *, max_attempts: int) -> Result:

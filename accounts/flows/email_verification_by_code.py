@@ -87,11 +87,11 @@ def process_start(
 def code_check(request: HttpRequest, state: dict, code: str, *, take: bool) -> codes.Result:
     """Spend an attempt at the process's code; `take` spends a right one too
     (POST verifies), else it stays for the POST (GET shows what it verifies).
-    A wrong attempt that was the last ends the process (still WRONG: that
+    A wrong attempt that was the last ends the process (WRONG_LAST: that
     answer is 400 as allauth's; the next one finds no process)."""
     check = codes.check if take else codes.peek
     result = check(PURPOSE, state["id"], code, max_attempts=_max_attempts())
-    ended = result is codes.Result.GONE or (take and result is codes.Result.OK)
-    if ended or (result is codes.Result.WRONG and not codes.exists(PURPOSE, state["id"])):
+    ended = result in (codes.Result.GONE, codes.Result.WRONG_LAST)
+    if ended or (take and result is codes.Result.OK):
         request.session.pop(SESSION_KEY, None)
     return result

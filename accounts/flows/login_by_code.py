@@ -154,9 +154,9 @@ def login_code_confirm(request: HttpRequest, *, code: str) -> bool:
         _drop(request, pending)
         raise not_pending()
     user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
-    if result is codes.Result.WRONG:
+    if result.wrong:
         emit(request, Event.LOGIN_FAILED, user=user, outcome=Outcome.FAILURE, method=METHOD)
-        if not codes.exists(codes.Purpose.LOGIN, pending["code"]):
+        if result is codes.Result.WRONG_LAST:
             _drop(request, pending)  # that was the last attempt: the flow ends, as allauth's
         raise incorrect_code()
     request.session.pop(skeys.PENDING, None)

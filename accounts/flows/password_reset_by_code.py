@@ -123,8 +123,8 @@ def password_reset_code_user(request: HttpRequest, *, code: str) -> User:
         if result is codes.Result.GONE:
             _drop(request)
             raise _not_pending()
-        if result is codes.Result.WRONG:
-            if not codes.exists(PURPOSE, state["code"]):
+        if result.wrong:
+            if result is codes.Result.WRONG_LAST:
                 _drop(request)  # the last attempt: the flow ends, as allauth's
             raise _incorrect()
         state = {**state, "confirmed": _digest(state, code), "at": time.time()}

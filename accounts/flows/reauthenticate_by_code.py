@@ -149,9 +149,9 @@ def reauthentication_code_confirm(request: HttpRequest, *, code: str) -> None:
     if result is codes.Result.GONE:
         _drop(request, state)
         raise not_pending("No reauthentication by code is pending.")
-    if result is codes.Result.WRONG:
+    if result.wrong:
         emit(request, Event.REAUTHENTICATED, user=user, outcome=Outcome.FAILURE, method=METHOD)
-        if not codes.exists(PURPOSE, state["code"]):
+        if result is codes.Result.WRONG_LAST:
             _drop(request, state)
         raise incorrect_code()
     _drop(request, state)

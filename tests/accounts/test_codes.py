@@ -51,7 +51,7 @@ def test_wrong_codes_use_up_the_attempts_and_then_even_the_right_one_is_refused(
     assert codes.check(Purpose.LOGIN, code_id, wrong, max_attempts=3) is Result.WRONG
     assert codes.check(Purpose.LOGIN, code_id, wrong, max_attempts=3) is Result.WRONG
     assert codes.exists(Purpose.LOGIN, code_id)
-    assert codes.check(Purpose.LOGIN, code_id, wrong, max_attempts=3) is Result.WRONG
+    assert codes.check(Purpose.LOGIN, code_id, wrong, max_attempts=3) is Result.WRONG_LAST
     assert not codes.exists(Purpose.LOGIN, code_id)
     assert codes.check(Purpose.LOGIN, code_id, code, max_attempts=3) is Result.GONE
 
